@@ -1,0 +1,1 @@
+//! mars: a Nock runtime that runs as Urbit's serf.
