@@ -1,1 +1,13 @@
 //! mars: a Nock runtime that runs as Urbit's serf.
+//!
+//! The module layout follows the architecture (docs/architecture.md): nouns and the memory they live in at the bottom,
+//! serialisation and hashing over them, the interpreter and jets above, and the serf, snapshots and tools on top.
+
+pub mod equality;
+pub mod mug;
+pub mod noun;
+pub mod serial;
+pub mod stack;
+pub mod text;
+
+pub mod cli;

@@ -1,0 +1,56 @@
+//! The `mars` command line: the serf entry point and the debugging tools.
+
+mod input;
+mod noun_tools;
+
+use clap::{Parser, Subcommand};
+
+pub use input::{NounInput, NounSource};
+
+/// Exit status for bad input or usage.
+pub const EXIT_USAGE: i32 = 2;
+
+#[derive(Parser)]
+#[command(
+    name = "mars",
+    version,
+    about = "A Nock runtime that runs as Urbit's serf"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Print the mug of a noun (decimal).
+    Mug(noun_tools::MugArgs),
+    /// Print the jam of a noun as lowercase hex of its little-endian bytes.
+    Jam(noun_tools::JamArgs),
+    /// Decode a jam file and print the noun (or a summary).
+    Cue(noun_tools::CueArgs),
+}
+
+/// Run the CLI; returns the process exit status.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { EXIT_USAGE } else { 0 };
+            let _ = e.print();
+            return code;
+        }
+    };
+    let result = match cli.command {
+        Command::Mug(a) => noun_tools::mug(a),
+        Command::Jam(a) => noun_tools::jam(a),
+        Command::Cue(a) => noun_tools::cue(a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("mars: {e}");
+            EXIT_USAGE
+        }
+    }
+}

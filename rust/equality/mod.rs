@@ -1,0 +1,211 @@
+//! Structural equality of nouns, and unifying equality.
+//!
+//! [`unify`] compares like [`noun_eq`] and, where two distinct references turn out equal, rewrites the more junior
+//! one to point at the more senior object, so later comparisons of the same nouns are pointer-equal. Seniority
+//! follows where the memory lives: anything outside the NockStack (the home or persistent arena) is most senior, and
+//! on the stack only the current top frame may be rewritten. Writes only ever go into objects of the top frame (or
+//! into the caller's own variables), so no older object is made to point into a younger frame.
+
+mod map;
+
+pub use map::NounMap;
+
+use crate::mug::mug;
+use crate::noun::Noun;
+use crate::stack::NockStack;
+
+/// Cheap verdicts that need no traversal: `Some(answer)` or `None` if the structures must be walked.
+#[inline(always)]
+fn quick(a: Noun, b: Noun) -> Option<bool> {
+    if a.same(b) {
+        return Some(true);
+    }
+    match (a.as_atom(), b.as_atom()) {
+        (Some(x), Some(y)) => {
+            if x.is_direct() || y.is_direct() {
+                return Some(false);
+            }
+            Some(x.words() == y.words())
+        }
+        (None, None) => match (a.cached_mug(), b.cached_mug()) {
+            (Some(m), Some(n)) if m != n => Some(false),
+            _ => None,
+        },
+        _ => Some(false),
+    }
+}
+
+/// Structural equality without rewriting anything.
+pub fn noun_eq(a: Noun, b: Noun) -> bool {
+    if let Some(v) = quick(a, b) {
+        return v;
+    }
+    let mut todo: Vec<(Noun, Noun)> = vec![(a, b)];
+    while let Some((x, y)) = todo.pop() {
+        match quick(x, y) {
+            Some(true) => {}
+            Some(false) => return false,
+            None => {
+                let (cx, cy) = (x.as_cell().expect("cell"), y.as_cell().expect("cell"));
+                todo.push((cx.tail(), cy.tail()));
+                todo.push((cx.head(), cy.head()));
+            }
+        }
+    }
+    true
+}
+
+/// Where a compared reference is stored: a caller's variable or a field of a cell.
+#[derive(Copy, Clone)]
+struct Slot {
+    ptr: *mut Noun,
+    /// Address of the cell holding the field, or 0 for a caller's variable (always writable).
+    holder: u64,
+}
+
+enum Step {
+    Compare(Slot, Slot),
+    /// Both subtrees under these slots compared equal: rewrite one to the other.
+    Merge(Slot, Slot),
+}
+
+/// Equality that also rewrites junior references to senior ones (see the module docs). `a` and `b` are updated.
+pub fn unify(stack: &NockStack, a: &mut Noun, b: &mut Noun) -> bool {
+    if let Some(v) = quick(*a, *b) {
+        if v {
+            merge(
+                stack,
+                Slot { ptr: a, holder: 0 },
+                Slot { ptr: b, holder: 0 },
+            );
+        }
+        return v;
+    }
+    // Mugging first makes the walk reject unequal nouns at the first differing subtree.
+    if mug(*a) != mug(*b) {
+        return false;
+    }
+    let mut todo = vec![Step::Compare(
+        Slot { ptr: a, holder: 0 },
+        Slot { ptr: b, holder: 0 },
+    )];
+    while let Some(step) = todo.pop() {
+        match step {
+            Step::Merge(x, y) => merge(stack, x, y),
+            Step::Compare(x, y) => {
+                // SAFETY: slots point at the caller's variables or at fields of live cells.
+                let (nx, ny) = unsafe { (*x.ptr, *y.ptr) };
+                match quick(nx, ny) {
+                    Some(true) => merge(stack, x, y),
+                    Some(false) => return false,
+                    None => {
+                        let (cx, cy) = (nx.as_cell().expect("cell"), ny.as_cell().expect("cell"));
+                        let (px, py) = (cx.mem_ptr(), cy.mem_ptr());
+                        todo.push(Step::Merge(x, y));
+                        // SAFETY: px and py are live cells; field addresses stay valid while we walk.
+                        unsafe {
+                            todo.push(Step::Compare(
+                                Slot {
+                                    ptr: &mut (*px).tail,
+                                    holder: nx.addr(),
+                                },
+                                Slot {
+                                    ptr: &mut (*py).tail,
+                                    holder: ny.addr(),
+                                },
+                            ));
+                            todo.push(Step::Compare(
+                                Slot {
+                                    ptr: &mut (*px).head,
+                                    holder: nx.addr(),
+                                },
+                                Slot {
+                                    ptr: &mut (*py).head,
+                                    holder: ny.addr(),
+                                },
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    true
+}
+
+/// Two slots hold equal nouns: point the junior one at the senior object, where that write is allowed.
+fn merge(stack: &NockStack, x: Slot, y: Slot) {
+    // SAFETY: slots point at the caller's variables or at fields of live cells.
+    let (nx, ny) = unsafe { (*x.ptr, *y.ptr) };
+    if nx.same(ny) || nx.is_direct() {
+        return;
+    }
+    let writable = |s: Slot| s.holder == 0 || stack.in_frame(s.holder);
+    let senior_x = !stack.in_frame(nx.addr());
+    let senior_y = !stack.in_frame(ny.addr());
+    // Prefer keeping a noun that lives outside the top frame; if both are outside it, their relative age is unknown
+    // (unless one is outside the stack entirely), so only the caller's variables are unified.
+    let keep_x = if senior_x != senior_y {
+        senior_x
+    } else if senior_x {
+        // both outside the top frame: the one outside the stack altogether is the most senior
+        let home_x = !stack.in_stack(nx.addr());
+        let home_y = !stack.in_stack(ny.addr());
+        if home_x == home_y {
+            if x.holder == 0 && y.holder == 0 {
+                // SAFETY: both are the caller's variables.
+                unsafe { *y.ptr = nx };
+            }
+            return;
+        }
+        home_x
+    } else {
+        true
+    };
+    // SAFETY: we only write into a caller's variable or into a cell of the current top frame.
+    unsafe {
+        if keep_x && writable(y) {
+            *y.ptr = nx;
+        } else if !keep_x && writable(x) {
+            *x.ptr = ny;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::noun::{Atom, HeapAlloc, D, T};
+
+    #[test]
+    fn equality() {
+        let mut h = HeapAlloc::new();
+        let a = T(&mut h, &[D(1), D(2), D(3)]).unwrap();
+        let b = T(&mut h, &[D(1), D(2), D(3)]).unwrap();
+        let c = T(&mut h, &[D(1), D(2), D(4)]).unwrap();
+        assert!(noun_eq(a, b));
+        assert!(!noun_eq(a, c));
+        assert!(!noun_eq(a, D(1)));
+        let x = Atom::from_words(&mut h, &[1, 2]).unwrap().as_noun();
+        let y = Atom::from_words(&mut h, &[1, 2]).unwrap().as_noun();
+        assert!(noun_eq(x, y));
+    }
+
+    #[test]
+    fn unify_rewrites_junior_references() {
+        let mut s = NockStack::new(1 << 20).unwrap();
+        let mut old = T(&mut s, &[D(1), D(2), D(3)]).unwrap();
+        s.push_frame().unwrap();
+        let inner = T(&mut s, &[D(2), D(3)]).unwrap();
+        let mut young = T(&mut s, &[D(1), inner]).unwrap();
+        let young_cell = young.as_cell().unwrap();
+        assert!(unify(&s, &mut old, &mut young));
+        // the caller's variable now names the senior noun
+        assert!(young.same(old));
+        // and the young cell's tail was redirected to the old one's tail
+        assert!(young_cell.tail().same(old.as_cell().unwrap().tail()));
+        let mut other = T(&mut s, &[D(1), D(2), D(4)]).unwrap();
+        assert!(!unify(&s, &mut old, &mut other));
+        s.pop_frame();
+    }
+}

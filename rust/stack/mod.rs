@@ -1,0 +1,467 @@
+//! The NockStack: one memory region holding two stacks that grow toward each other.
+//!
+//! Every frame has a *stack area* (work items, saved registers) and an *allocation area*, at opposite ends of the
+//! free gap its parent left. A child frame is placed inside its parent's gap with the opposite orientation: its stack
+//! starts where the parent's allocations end, and its allocations start where the parent's stack ends.
+//!
+//! ```text
+//!  west frame:  [ stack → ........ free gap ........ ← allocations ]
+//!  east child:  [ parent stack | child allocs → ... ← child stack | parent allocs ]
+//! ```
+//!
+//! Popping a frame frees all its allocations at once; nouns that must survive are first copied into the parent's
+//! allocation area by [`NockStack::pop_preserving`] (forwarding pointers keep shared structure shared). The top frame
+//! can also be *collected* in place ([`NockStack::collect_top`]), which lets a long-running frame (a tail-call loop)
+//! run in constant space. Exhaustion is an error ([`Oom`]), never an abort.
+
+mod copy;
+
+pub use copy::Roots;
+
+use crate::noun::{Alloc, Noun, Oom};
+use std::ptr::NonNull;
+
+/// Words of saved parent registers at the base of every frame's stack area.
+const FRAME_HEADER_WORDS: usize = 4;
+
+/// Default size of the NockStack in bytes.
+pub const DEFAULT_STACK_BYTES: usize = 4 << 30;
+
+/// The registers describing the current frame; also what a checkpoint restores.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Checkpoint {
+    /// Base of the stack area (west: lowest word; east: one past the highest word).
+    fp: *mut u64,
+    /// Stack pointer (west: next free word; east: lowest used word).
+    sp: *mut u64,
+    /// Allocation pointer (west: lowest allocated word; east: next free word).
+    ap: *mut u64,
+    /// Where the allocation area starts (west: one past its highest word; east: its lowest word).
+    alloc_base: *mut u64,
+    west: bool,
+    depth: usize,
+}
+
+/// The two-stack arena in which events are computed.
+pub struct NockStack {
+    start: *mut u64,
+    words: usize,
+    f: Checkpoint,
+    /// Scratch space for the copier's pending slots, kept to avoid allocating on every pop.
+    scratch: Vec<*mut Noun>,
+    /// Deepest the free gap has been, in words (for `--stats`).
+    low_water: usize,
+}
+
+impl Drop for NockStack {
+    fn drop(&mut self) {
+        // SAFETY: `start` and `words` describe the mapping made in `new`, unmapped exactly once here.
+        unsafe {
+            libc::munmap(self.start as *mut libc::c_void, self.words * 8);
+        }
+    }
+}
+
+impl NockStack {
+    /// Reserve a stack of `bytes` (rounded down to whole words). Memory is committed lazily by the OS.
+    pub fn new(bytes: usize) -> std::io::Result<NockStack> {
+        let words = (bytes / 8).max(1024);
+        // SAFETY: an anonymous private mapping with no fixed address; the result is checked for MAP_FAILED.
+        let p = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                words * 8,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+                -1,
+                0,
+            )
+        };
+        if p == libc::MAP_FAILED {
+            return Err(std::io::Error::last_os_error());
+        }
+        let start = p as *mut u64;
+        // SAFETY: `start + words` is one past the end of the mapping.
+        let end = unsafe { start.add(words) };
+        let mut stack = NockStack {
+            start,
+            words,
+            f: Checkpoint {
+                fp: start,
+                sp: start,
+                ap: end,
+                alloc_base: end,
+                west: true,
+                depth: 0,
+            },
+            scratch: Vec::with_capacity(1024),
+            low_water: words,
+        };
+        // The root frame's header holds null registers: popping the root frame is refused.
+        // SAFETY: the mapping is at least 1024 words, so the header fits.
+        unsafe {
+            for i in 0..FRAME_HEADER_WORDS {
+                *start.add(i) = 0;
+            }
+            stack.f.sp = start.add(FRAME_HEADER_WORDS);
+        }
+        Ok(stack)
+    }
+
+    /// Total size in bytes.
+    pub fn size_bytes(&self) -> usize {
+        self.words * 8
+    }
+
+    /// Number of frames above the root frame.
+    pub fn depth(&self) -> usize {
+        self.f.depth
+    }
+
+    /// Free words between the current frame's stack and its allocations.
+    #[inline(always)]
+    pub fn free_words(&self) -> usize {
+        if self.f.west {
+            (self.f.ap as usize - self.f.sp as usize) / 8
+        } else {
+            (self.f.sp as usize - self.f.ap as usize) / 8
+        }
+    }
+
+    /// Peak use so far, in bytes (size minus the smallest free gap seen at frame pushes and collections).
+    pub fn peak_bytes(&self) -> usize {
+        (self.words - self.low_water.min(self.free_words())) * 8
+    }
+
+    fn note_low_water(&mut self) {
+        let free = self.free_words();
+        if free < self.low_water {
+            self.low_water = free;
+        }
+    }
+
+    /// Words allocated in the current frame.
+    #[inline]
+    pub fn frame_alloc_words(&self) -> usize {
+        if self.f.west {
+            (self.f.alloc_base as usize - self.f.ap as usize) / 8
+        } else {
+            (self.f.ap as usize - self.f.alloc_base as usize) / 8
+        }
+    }
+
+    /// True if `addr` lies in the current frame's allocation area.
+    #[inline(always)]
+    pub fn in_frame(&self, addr: u64) -> bool {
+        let (lo, hi) = self.frame_alloc_range();
+        addr >= lo && addr < hi
+    }
+
+    /// True if `addr` lies anywhere in the stack's memory.
+    #[inline(always)]
+    pub fn in_stack(&self, addr: u64) -> bool {
+        let lo = self.start as u64;
+        addr >= lo && addr < lo + (self.words as u64) * 8
+    }
+
+    #[inline(always)]
+    fn frame_alloc_range(&self) -> (u64, u64) {
+        if self.f.west {
+            (self.f.ap as u64, self.f.alloc_base as u64)
+        } else {
+            (self.f.alloc_base as u64, self.f.ap as u64)
+        }
+    }
+
+    /// Save the current registers so that a failed computation can be abandoned with [`NockStack::restore`].
+    pub fn checkpoint(&self) -> Checkpoint {
+        self.f
+    }
+
+    /// Return to a checkpoint taken in this frame or an enclosing one, dropping everything pushed or allocated since.
+    /// Used after a bail: whatever the failed computation left (frames, half-copied nouns) is simply forgotten.
+    pub fn restore(&mut self, cp: Checkpoint) {
+        self.f = cp;
+    }
+
+    /// Push a word onto the current frame's stack area.
+    #[inline(always)]
+    pub fn push(&mut self, w: u64) -> Result<(), Oom> {
+        // SAFETY: bounds are checked against the allocation pointer before writing; the region is our mapping.
+        unsafe {
+            if self.f.west {
+                if self.f.sp >= self.f.ap {
+                    return Err(Oom);
+                }
+                *self.f.sp = w;
+                self.f.sp = self.f.sp.add(1);
+            } else {
+                if self.f.sp <= self.f.ap {
+                    return Err(Oom);
+                }
+                self.f.sp = self.f.sp.sub(1);
+                *self.f.sp = w;
+            }
+        }
+        Ok(())
+    }
+
+    /// Number of words pushed on the current frame's stack area (excluding the frame header).
+    #[inline(always)]
+    pub fn stack_len(&self) -> usize {
+        let n = if self.f.west {
+            (self.f.sp as usize - self.f.fp as usize) / 8
+        } else {
+            (self.f.fp as usize - self.f.sp as usize) / 8
+        };
+        n - FRAME_HEADER_WORDS
+    }
+
+    /// Pop a word from the current frame's stack area. The caller must not pop more than it pushed.
+    #[inline(always)]
+    pub fn pop(&mut self) -> u64 {
+        debug_assert!(self.stack_len() > 0);
+        // SAFETY: the caller pushed this word in the current frame, so it is inside the frame's stack area.
+        unsafe {
+            if self.f.west {
+                self.f.sp = self.f.sp.sub(1);
+                *self.f.sp
+            } else {
+                let w = *self.f.sp;
+                self.f.sp = self.f.sp.add(1);
+                w
+            }
+        }
+    }
+
+    /// The `i`-th word from the top of the current frame's stack (0 = top).
+    #[inline(always)]
+    pub fn peek(&self, i: usize) -> u64 {
+        debug_assert!(i < self.stack_len());
+        // SAFETY: `i` is below the number of pushed words, so the address is inside the frame's stack area.
+        unsafe {
+            if self.f.west {
+                *self.f.sp.sub(i + 1)
+            } else {
+                *self.f.sp.add(i)
+            }
+        }
+    }
+
+    /// Mutable access to the `i`-th word from the top.
+    #[inline(always)]
+    pub fn peek_mut(&mut self, i: usize) -> &mut u64 {
+        debug_assert!(i < self.stack_len());
+        // SAFETY: as in `peek`; the borrow of `self` keeps the frame from changing while the reference lives.
+        unsafe {
+            if self.f.west {
+                &mut *self.f.sp.sub(i + 1)
+            } else {
+                &mut *self.f.sp.add(i)
+            }
+        }
+    }
+
+    /// Drop `n` words from the top of the current frame's stack.
+    #[inline(always)]
+    pub fn drop_words(&mut self, n: usize) {
+        debug_assert!(n <= self.stack_len());
+        // SAFETY: at most `stack_len` words are dropped, so sp stays inside the stack area.
+        unsafe {
+            if self.f.west {
+                self.f.sp = self.f.sp.sub(n);
+            } else {
+                self.f.sp = self.f.sp.add(n);
+            }
+        }
+    }
+
+    /// The words pushed in the current frame (bottom first for west frames, top first for east frames), for root
+    /// scanning.
+    fn frame_stack_words(&mut self) -> &mut [u64] {
+        // SAFETY: the range between the header and sp holds exactly the pushed words of the current frame.
+        unsafe {
+            if self.f.west {
+                let base = self.f.fp.add(FRAME_HEADER_WORDS);
+                std::slice::from_raw_parts_mut(base, self.f.sp.offset_from(base) as usize)
+            } else {
+                let top = self.f.fp.sub(FRAME_HEADER_WORDS);
+                std::slice::from_raw_parts_mut(self.f.sp, top.offset_from(self.f.sp) as usize)
+            }
+        }
+    }
+
+    /// Push a new frame in the current frame's free gap.
+    pub fn push_frame(&mut self) -> Result<(), Oom> {
+        if self.free_words() < FRAME_HEADER_WORDS + 16 {
+            return Err(Oom);
+        }
+        let parent = self.f;
+        // SAFETY: the header is written inside the parent's free gap, which was checked to be large enough.
+        unsafe {
+            let header = if parent.west {
+                // east child: stack grows down from the parent's allocation pointer
+                parent.ap.sub(FRAME_HEADER_WORDS)
+            } else {
+                parent.ap
+            };
+            *header = parent.fp as u64;
+            *header.add(1) = parent.sp as u64;
+            *header.add(2) = parent.ap as u64;
+            *header.add(3) = parent.alloc_base as u64 | parent.west as u64;
+            self.f = Checkpoint {
+                fp: parent.ap,
+                sp: if parent.west {
+                    header
+                } else {
+                    header.add(FRAME_HEADER_WORDS)
+                },
+                ap: parent.sp,
+                alloc_base: parent.sp,
+                west: !parent.west,
+                depth: parent.depth + 1,
+            };
+        }
+        self.note_low_water();
+        Ok(())
+    }
+
+    /// The parent's registers, read from the current frame's header.
+    fn parent_registers(&self) -> Checkpoint {
+        assert!(self.f.depth > 0, "the root frame has no parent");
+        // SAFETY: every non-root frame has a header written by `push_frame` at its stack base.
+        unsafe {
+            let header = if self.f.west {
+                self.f.fp
+            } else {
+                self.f.fp.sub(FRAME_HEADER_WORDS)
+            };
+            let base_and_west = *header.add(3);
+            Checkpoint {
+                fp: *header as *mut u64,
+                sp: *header.add(1) as *mut u64,
+                ap: *header.add(2) as *mut u64,
+                alloc_base: (base_and_west & !1) as *mut u64,
+                west: base_and_west & 1 == 1,
+                depth: self.f.depth - 1,
+            }
+        }
+    }
+
+    /// Pop the current frame, discarding everything allocated in it.
+    pub fn pop_frame(&mut self) {
+        self.f = self.parent_registers();
+    }
+
+    /// Pop the current frame, first copying every noun reachable from `roots` that lives in it into the parent
+    /// frame; the roots are rewritten to the copies. On `Err(Oom)` the stack is inconsistent: restore a checkpoint.
+    pub fn pop_preserving<R: Roots + ?Sized>(&mut self, roots: &mut R) -> Result<(), Oom> {
+        let parent = self.parent_registers();
+        let (lo, hi) = self.frame_alloc_range();
+        // The parent's allocations grow toward the child's allocations; they must not meet.
+        let limit = self.f.ap;
+        let mut dest = copy::Dest {
+            ap: parent.ap,
+            limit,
+            down: parent.west,
+        };
+        let mut scratch = std::mem::take(&mut self.scratch);
+        let result = copy::copy_roots(lo, hi, &mut dest, roots, &mut scratch);
+        self.scratch = scratch;
+        result?;
+        self.f = parent;
+        self.f.ap = dest.ap;
+        self.note_low_water();
+        Ok(())
+    }
+
+    /// Collect the current frame in place: keep only what is reachable from the frame's own stack words and from
+    /// `extra` roots, and free the rest. Every live object is copied twice (out into the free gap, then back to the
+    /// start of the allocation area). Returns the number of words still allocated in the frame.
+    pub fn collect_top<R: Roots + ?Sized>(&mut self, extra: &mut R) -> Result<usize, Oom> {
+        let (lo, hi) = self.frame_alloc_range();
+        let mut scratch = std::mem::take(&mut self.scratch);
+        // 1. Copy live objects into the gap, next to the stack area.
+        let mut tmp = copy::Dest {
+            ap: self.f.sp,
+            limit: self.f.ap,
+            down: !self.f.west,
+        };
+        let mut stack_words = FrameWords(self.frame_stack_words() as *mut [u64]);
+        let r = copy::copy_roots(
+            lo,
+            hi,
+            &mut tmp,
+            &mut (&mut stack_words, &mut *extra),
+            &mut scratch,
+        );
+        if let Err(e) = r {
+            self.scratch = scratch;
+            return Err(e);
+        }
+        let (tlo, thi) = if self.f.west {
+            (self.f.sp as u64, tmp.ap as u64)
+        } else {
+            (tmp.ap as u64, self.f.sp as u64)
+        };
+        // 2. Copy them back to the (now empty) allocation area.
+        let mut back = copy::Dest {
+            ap: self.f.alloc_base,
+            limit: tmp.ap,
+            down: self.f.west,
+        };
+        let r = copy::copy_roots(
+            tlo,
+            thi,
+            &mut back,
+            &mut (&mut stack_words, extra),
+            &mut scratch,
+        );
+        self.scratch = scratch;
+        r?;
+        self.f.ap = back.ap;
+        self.note_low_water();
+        Ok(self.frame_alloc_words())
+    }
+}
+
+/// The current frame's stack words as a root set (every word that looks like an allocated noun is one).
+struct FrameWords(*mut [u64]);
+
+impl Roots for FrameWords {
+    fn for_each_root(&mut self, f: &mut dyn FnMut(&mut Noun)) {
+        // SAFETY: the slice is the current frame's stack area, valid for the duration of the collection; Noun is a
+        // transparent u64, and words that are not allocated nouns are direct atoms, which the copier leaves alone.
+        let words = unsafe { &mut *self.0 };
+        for w in words.iter_mut() {
+            let n = unsafe { &mut *(w as *mut u64 as *mut Noun) };
+            f(n);
+        }
+    }
+}
+
+impl Alloc for NockStack {
+    #[inline(always)]
+    fn alloc_words(&mut self, words: usize) -> Result<NonNull<u64>, Oom> {
+        // SAFETY: the new allocation pointer is checked against the stack pointer, so the block lies in the free gap.
+        unsafe {
+            if self.f.west {
+                if ((self.f.ap as usize - self.f.sp as usize) / 8) < words {
+                    return Err(Oom);
+                }
+                self.f.ap = self.f.ap.sub(words);
+                Ok(NonNull::new_unchecked(self.f.ap))
+            } else {
+                if ((self.f.sp as usize - self.f.ap as usize) / 8) < words {
+                    return Err(Oom);
+                }
+                let p = self.f.ap;
+                self.f.ap = self.f.ap.add(words);
+                Ok(NonNull::new_unchecked(p))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
