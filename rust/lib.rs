@@ -10,4 +10,7 @@ pub mod serial;
 pub mod stack;
 pub mod text;
 
+pub mod interpreter;
+pub mod jets;
+
 pub mod cli;

@@ -1,5 +1,6 @@
 //! The `mars` command line: the serf entry point and the debugging tools.
 
+mod eval;
 mod input;
 mod noun_tools;
 
@@ -29,6 +30,8 @@ enum Command {
     Jam(noun_tools::JamArgs),
     /// Decode a jam file and print the noun (or a summary).
     Cue(noun_tools::CueArgs),
+    /// Evaluate a Nock formula against a subject.
+    Eval(eval::EvalArgs),
 }
 
 /// Run the CLI; returns the process exit status.
@@ -45,6 +48,7 @@ pub fn main() -> i32 {
         Command::Mug(a) => noun_tools::mug(a),
         Command::Jam(a) => noun_tools::jam(a),
         Command::Cue(a) => noun_tools::cue(a),
+        Command::Eval(a) => eval::eval(a),
     };
     match result {
         Ok(code) => code,

@@ -51,6 +51,9 @@ pub struct NockStack {
     scratch: Vec<*mut Noun>,
     /// Deepest the free gap has been, in words (for `--stats`).
     low_water: usize,
+    /// The root frame's allocation pointer while frames are pushed above it (the root frame allocates only when it is
+    /// the top frame, so this is fixed for the duration of a computation).
+    root_ap: *mut u64,
 }
 
 impl Drop for NockStack {
@@ -96,6 +99,7 @@ impl NockStack {
             },
             scratch: Vec::with_capacity(1024),
             low_water: words,
+            root_ap: end,
         };
         // The root frame's header holds null registers: popping the root frame is refused.
         // SAFETY: the mapping is at least 1024 words, so the header fits.
@@ -291,12 +295,28 @@ impl NockStack {
         }
     }
 
+    /// True if `addr` is on the stack above the root frame: memory of the running computation, which moves or
+    /// disappears when frames are collected or popped. Nouns in the root frame (the serf's state between events) and
+    /// nouns outside the stack are stable for the duration of a computation.
+    #[inline]
+    pub fn is_volatile(&self, addr: u64) -> bool {
+        let root_ap = if self.f.depth == 0 {
+            self.f.ap
+        } else {
+            self.root_ap
+        };
+        self.in_stack(addr) && addr < root_ap as u64
+    }
+
     /// Push a new frame in the current frame's free gap.
     pub fn push_frame(&mut self) -> Result<(), Oom> {
         if self.free_words() < FRAME_HEADER_WORDS + 16 {
             return Err(Oom);
         }
         let parent = self.f;
+        if parent.depth == 0 {
+            self.root_ap = parent.ap;
+        }
         // SAFETY: the header is written inside the parent's free gap, which was checked to be large enough.
         unsafe {
             let header = if parent.west {

@@ -1,0 +1,112 @@
+//! `mars eval`: run a Nock formula against a subject and print the product.
+
+use super::input::{read_file, NounSource};
+use crate::interpreter::{nock, signals, Context};
+use crate::noun::Noun;
+use crate::serial::cue_bytes;
+use crate::stack::{NockStack, DEFAULT_STACK_BYTES};
+use crate::text::Print;
+use clap::Args;
+use std::io::Write;
+use std::time::Instant;
+
+#[derive(Args)]
+pub struct EvalArgs {
+    /// Subject (noun text, or - for stdin).
+    #[arg(
+        allow_hyphen_values = true,
+        required_unless_present = "jam",
+        conflicts_with = "jam"
+    )]
+    subject: Option<String>,
+    /// Formula (noun text).
+    #[arg(required_unless_present = "jam", conflicts_with = "jam")]
+    formula: Option<String>,
+    /// A file holding jam([subject formula]).
+    #[arg(long, value_name = "FILE")]
+    jam: Option<String>,
+    /// Print op count, time and peak stack use on stderr.
+    #[arg(long)]
+    stats: bool,
+    /// Run without jets.
+    #[arg(long)]
+    no_jets: bool,
+    /// NockStack size in MiB.
+    #[arg(long, value_name = "MIB", default_value_t = DEFAULT_STACK_BYTES >> 20)]
+    stack_mib: usize,
+}
+
+pub fn eval(args: EvalArgs) -> Result<i32, String> {
+    let stack = NockStack::new(args.stack_mib << 20)
+        .map_err(|e| format!("cannot reserve the NockStack: {e}"))?;
+    let mut ctx = Context::new(stack, 50_000);
+    ctx.jets.disabled = args.no_jets;
+    let (sub, fol) = match &args.jam {
+        Some(f) => {
+            let bytes = read_file(f)?;
+            let pair = cue_bytes(&mut ctx.stack, &bytes).map_err(|e| format!("{f}: {e}"))?;
+            let c = pair
+                .as_cell()
+                .ok_or_else(|| format!("{f}: expected a cell [subject formula]"))?;
+            (c.head(), c.tail())
+        }
+        None => {
+            let sub = source(args.subject.as_deref().unwrap_or("0")).read(&mut ctx.stack)?;
+            let fol = source(args.formula.as_deref().unwrap_or("0")).read(&mut ctx.stack)?;
+            (sub, fol)
+        }
+    };
+    signals::install_signal_flags(&ctx.stop)
+        .map_err(|e| format!("installing signal handlers: {e}"))?;
+    let t0 = Instant::now();
+    let result = nock(&mut ctx, sub, fol);
+    let elapsed = t0.elapsed();
+    if args.stats {
+        let ops = ctx.stats.ops;
+        let ns_per_op = elapsed.as_nanos() as f64 / ops.max(1) as f64;
+        eprintln!(
+            "ops {ops} time {:.3}ms ({:.1} Mops/s, {ns_per_op:.2} ns/op) jets {} collections {} peak-stack {} KiB",
+            elapsed.as_secs_f64() * 1e3,
+            ops as f64 / elapsed.as_secs_f64().max(1e-9) / 1e6,
+            ctx.stats.jet_hits,
+            ctx.stats.collections,
+            ctx.stack.peak_bytes() >> 10
+        );
+    }
+    match result {
+        Ok(product) => {
+            let mut out = std::io::stdout().lock();
+            writeln!(out, "{}", Print(product)).map_err(|e| format!("writing stdout: {e}"))?;
+            Ok(0)
+        }
+        Err(e) => {
+            eprintln!("bail: {}", e.mote);
+            for entry in crate::noun::list_iter(e.trace).flatten() {
+                eprintln!("{}", render_trace_entry(entry));
+            }
+            Ok(1)
+        }
+    }
+}
+
+fn source(s: &str) -> NounSource {
+    if s == "-" {
+        NounSource::Stdin
+    } else {
+        NounSource::Text(s.to_string())
+    }
+}
+
+/// One trace entry `[tag data]` as a line: the tag as a term, then the data.
+pub fn render_trace_entry(entry: Noun) -> String {
+    match entry.as_cell() {
+        Some(c) => {
+            let tag = c
+                .head()
+                .as_atom()
+                .map(|a| String::from_utf8_lossy(&a.to_bytes()).into_owned());
+            format!("%{} {}", tag.unwrap_or_else(|| "?".into()), Print(c.tail()))
+        }
+        None => format!("{}", Print(entry)),
+    }
+}

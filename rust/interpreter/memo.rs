@@ -1,0 +1,121 @@
+//! The `%memo` cache: products keyed by `[subject formula]`, kept in its own arena so entries survive frame pops,
+//! collections and events. Bounded by an entry count (the king's cache-size argument); when full it starts over.
+
+use crate::equality::NounMap;
+use crate::noun::{Alloc, Atom, Cell, HeapAlloc, IndirectBuilder, Noun, Oom};
+use crate::stack::NockStack;
+use std::collections::HashMap;
+
+pub struct MemoCache {
+    map: NounMap<Noun>,
+    arena: HeapAlloc,
+    limit: usize,
+    pub hits: u64,
+    pub misses: u64,
+}
+
+impl MemoCache {
+    pub fn new(limit: usize) -> MemoCache {
+        MemoCache {
+            map: NounMap::new(),
+            arena: HeapAlloc::new(),
+            limit,
+            hits: 0,
+            misses: 0,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+
+    /// Forget everything (also required whenever memory the entries point into is collected).
+    pub fn clear(&mut self) {
+        self.map = NounMap::new();
+        self.arena = HeapAlloc::new();
+    }
+
+    pub fn get(&mut self, key: Noun) -> Option<Noun> {
+        let r = self.map.get(key).copied();
+        if r.is_some() {
+            self.hits += 1;
+        } else {
+            self.misses += 1;
+        }
+        r
+    }
+
+    /// Store `value` for `key`, copying both out of the NockStack.
+    pub fn insert(&mut self, stack: &NockStack, key: Noun, value: Noun) -> Result<(), Oom> {
+        if self.limit == 0 {
+            return Ok(());
+        }
+        if self.map.len() >= self.limit {
+            self.clear();
+        }
+        let mut seen = HashMap::new();
+        let k = copy_out(stack, &mut self.arena, key, &mut seen)?;
+        let v = copy_out(stack, &mut self.arena, value, &mut seen)?;
+        self.map.insert(k, v);
+        Ok(())
+    }
+}
+
+/// Deep-copy the parts of `n` that are volatile (on the NockStack above the root frame) into `dest`, leaving the stack
+/// untouched (sharing is kept through the `seen` table rather than forwarding pointers, because the stack nouns are
+/// still in use). Nouns in the root frame or outside the stack are referenced, not copied: whoever collects those
+/// must clear the cache.
+pub fn copy_out<A: Alloc + ?Sized>(
+    stack: &NockStack,
+    dest: &mut A,
+    n: Noun,
+    seen: &mut HashMap<u64, Noun>,
+) -> Result<Noun, Oom> {
+    enum Step {
+        Visit(Noun),
+        Build(Noun),
+    }
+    let mut todo = vec![Step::Visit(n)];
+    let mut out: Vec<Noun> = Vec::new();
+    while let Some(step) = todo.pop() {
+        match step {
+            Step::Visit(x) => {
+                if !x.is_allocated() || !stack.is_volatile(x.addr()) {
+                    out.push(x);
+                } else if let Some(&done) = seen.get(&x.raw()) {
+                    out.push(done);
+                } else if let Some(c) = x.as_cell() {
+                    todo.push(Step::Build(x));
+                    todo.push(Step::Visit(c.tail()));
+                    todo.push(Step::Visit(c.head()));
+                } else {
+                    let a = x.as_atom().expect("atom");
+                    let words = a.words();
+                    let (b, data) = IndirectBuilder::alloc(dest, words.len())?;
+                    data.copy_from_slice(words);
+                    let copy: Atom = b.finish();
+                    if let Some(m) = x.cached_mug() {
+                        copy.as_noun().set_cached_mug(m);
+                    }
+                    seen.insert(x.raw(), copy.as_noun());
+                    out.push(copy.as_noun());
+                }
+            }
+            Step::Build(x) => {
+                let t = out.pop().expect("tail");
+                let h = out.pop().expect("head");
+                let c = Cell::new(dest, h, t)?.as_noun();
+                if let Some(m) = x.cached_mug() {
+                    c.set_cached_mug(m);
+                }
+                seen.insert(x.raw(), c);
+                out.push(c);
+            }
+        }
+    }
+    Ok(out.pop().expect("result"))
+}

@@ -1,0 +1,812 @@
+//! The Nock 4K interpreter.
+//!
+//! Evaluation never recurses natively per Nock call: pending work lives as items on the current NockStack frame's
+//! stack (payload words, then an opcode word on top), and every word on it is a noun or a small integer, so the frame
+//! can be collected in place at any call site: the interpreter collects the top frame when it has allocated more than
+//! twice what survived the last collection, which keeps tail-call loops in constant space. Frames are pushed only
+//! where a computation must be separable from its caller: at entry (the product is preserved into the caller's
+//! frame), under `mink` (a crash discards everything the virtualised computation made) and for scry gates.
+
+mod error;
+pub mod memo;
+pub mod signals;
+
+pub use error::{Error, Mote};
+pub use memo::MemoCache;
+pub use signals::StopFlag;
+
+use crate::equality::unify;
+use crate::jets::{Dashboard, JetErr};
+use crate::noun::{slot, tas, Atom, Cell, IndirectBuilder, Noun, Oom, D};
+use crate::stack::{NockStack, Roots};
+use error::Halt;
+use std::time::Instant;
+
+/// Receives `%slog` output (priority and tank) and `%bout` timings.
+pub trait SlogSink {
+    fn slog(&mut self, stack: &mut NockStack, pri: u64, tank: Noun);
+}
+
+/// Prints slogs to stderr as raw nouns (tools without a king).
+pub struct StderrSlog;
+
+impl SlogSink for StderrSlog {
+    fn slog(&mut self, _stack: &mut NockStack, pri: u64, tank: Noun) {
+        eprint!("slog {pri}: {}\r\n", crate::text::Print(tank));
+    }
+}
+
+/// Counters for `--stats`.
+#[derive(Default, Debug, Clone)]
+pub struct Stats {
+    /// Nock operations evaluated (formula dispatches).
+    pub ops: u64,
+    /// Jet calls that produced a product.
+    pub jet_hits: u64,
+    /// In-place collections of the top frame.
+    pub collections: u64,
+}
+
+/// Words a frame may allocate before its first in-place collection.
+const MIN_NURSERY_WORDS: usize = 4 << 20;
+/// Deepest nesting of native interpreter entries (jets calling back into Nock) before `%over`.
+const MAX_NESTING: usize = 2048;
+
+/// Everything a computation needs besides its subject and formula.
+pub struct Context {
+    pub stack: NockStack,
+    pub cache: MemoCache,
+    pub jets: Dashboard,
+    pub slog: Box<dyn SlogSink>,
+    pub stop: StopFlag,
+    /// True while a `mil` CPU timer is armed, so [`signals::ALARM`] is polled.
+    pub timer_armed: bool,
+    pub stats: Stats,
+    /// Scry gates installed by enclosing `mink`s, innermost last.
+    scry: Vec<Noun>,
+    /// For each frame the interpreter pushed: the allocation (words) at which it is next collected.
+    gc_limit: Vec<usize>,
+    /// Native entries into the interpreter currently active.
+    nesting: usize,
+    start: Instant,
+}
+
+impl Context {
+    pub fn new(stack: NockStack, cache_entries: usize) -> Context {
+        Context {
+            stack,
+            cache: MemoCache::new(cache_entries),
+            jets: Dashboard::new(),
+            slog: Box::new(StderrSlog),
+            stop: StopFlag::new(),
+            timer_armed: false,
+            stats: Stats::default(),
+            scry: Vec::new(),
+            gc_limit: Vec::new(),
+            nesting: 0,
+            start: Instant::now(),
+        }
+    }
+}
+
+// Work item opcodes. Each item is its payload words followed by the opcode, which is on top.
+const OP_CONS_TAIL: u64 = 1; // [sub tail-formula]
+const OP_CONS_DONE: u64 = 2; // [head]
+const OP_2_FOL: u64 = 3; // [sub fol-formula]
+const OP_2_CALL: u64 = 4; // [new-subject]
+const OP_3: u64 = 5; // []
+const OP_4: u64 = 6; // []
+const OP_5_B: u64 = 7; // [sub b-formula]
+const OP_5_DONE: u64 = 8; // [a-product]
+const OP_6: u64 = 9; // [sub yes no]
+const OP_7: u64 = 10; // [c]
+const OP_8: u64 = 11; // [sub c]
+const OP_9: u64 = 12; // [axis]
+const OP_10_TGT: u64 = 13; // [sub axis target-formula]
+const OP_10_DONE: u64 = 14; // [value axis]
+const OP_11_CLUE: u64 = 15; // [sub tag body]
+const OP_MEMO: u64 = 16; // [key]
+const OP_TRACE: u64 = 17; // [entry]
+const OP_BOUT: u64 = 18; // [start-ns]
+const OP_FAST: u64 = 19; // [clue]
+const OP_SLOG_CLUE: u64 = 20; // [sub body]  (boundary: a crash in the clue is ignored)
+const OP_12_PATH: u64 = 21; // [sub path-formula]
+const OP_12_SCRY: u64 = 22; // [gate ref path]  (boundary: the scry gate runs in a frame above it)
+const OP_MINK: u64 = 23; // []  (boundary: a frame above it runs the virtualised computation)
+const OP_12_GO: u64 = 24; // [ref]
+
+/// Payload words of each opcode (for unwinding).
+fn payload_words(op: u64) -> usize {
+    match op {
+        OP_3 | OP_4 | OP_MINK => 0,
+        OP_CONS_DONE | OP_2_CALL | OP_5_DONE | OP_7 | OP_9 | OP_MEMO | OP_TRACE | OP_BOUT
+        | OP_FAST | OP_12_GO => 1,
+        OP_CONS_TAIL | OP_2_FOL | OP_5_B | OP_8 | OP_10_DONE | OP_SLOG_CLUE | OP_12_PATH => 2,
+        OP_6 | OP_10_TGT | OP_11_CLUE | OP_12_SCRY => 3,
+        _ => unreachable!("unknown work item {op}"),
+    }
+}
+
+/// What the main loop does next.
+enum Next {
+    Eval(Noun, Noun),
+    Ret(Noun),
+}
+
+#[inline(always)]
+fn noun(w: u64) -> Noun {
+    // SAFETY: words on the work stack are nouns pushed by the interpreter itself (or small integers, which are
+    // direct atoms).
+    unsafe { Noun::from_raw(w) }
+}
+
+/// Evaluate `*[sub fol]`. The product (or the error's trace) is allocated in the caller's current frame.
+pub fn nock(ctx: &mut Context, sub: Noun, fol: Noun) -> Result<Noun, Error> {
+    enter(ctx, sub, fol, None)
+}
+
+/// Run `*[sub fol]` virtualised, as Hoon's `+mink`: the product is `[%0 product]`, `[%1 path]` if a scry blocked, or
+/// `[%2 trace]` on a deterministic crash; Nock 12 inside it slams `scry_gate` with `[ref path]`. Other failures
+/// (`%meme`, `%intr`, ...) are not caught: they are the error.
+pub fn mink(ctx: &mut Context, sub: Noun, fol: Noun, scry_gate: Noun) -> Result<Noun, Error> {
+    enter(ctx, sub, fol, Some(scry_gate))
+}
+
+/// Slam `gate` with `sample`: run arm 2 of the gate with its sample (axis 6) replaced.
+pub fn slam(ctx: &mut Context, gate: Noun, sample: Noun) -> Result<Noun, Error> {
+    let (sub, fol) = slam_formula(&mut ctx.stack, gate, sample)?;
+    nock(ctx, sub, fol)
+}
+
+/// A native entry into the interpreter.
+fn enter(ctx: &mut Context, sub: Noun, fol: Noun, scry_gate: Option<Noun>) -> Result<Noun, Error> {
+    if ctx.nesting >= MAX_NESTING {
+        return Err(Error {
+            mote: Mote::Over,
+            trace: Noun::ZERO,
+        });
+    }
+    let scry_depth = ctx.scry.len();
+    let gc_depth = ctx.gc_limit.len();
+    ctx.nesting += 1;
+    let r = run(ctx, sub, fol, scry_gate);
+    ctx.nesting -= 1;
+    if r.is_err() {
+        ctx.scry.truncate(scry_depth);
+        ctx.gc_limit.truncate(gc_depth);
+    }
+    r
+}
+
+/// Run `*[sub fol]` in a new frame (under a `mink` boundary if a scry gate is given); on success the product is
+/// preserved into the caller's frame. After any failure the stack is back at the caller's frame.
+fn run(ctx: &mut Context, sub: Noun, fol: Noun, scry_gate: Option<Noun>) -> Result<Noun, Error> {
+    let entry = ctx.stack.checkpoint();
+    let meme = Error {
+        mote: Mote::Meme,
+        trace: Noun::ZERO,
+    };
+    let started = (|| -> Result<usize, Oom> {
+        ctx.stack.push_frame()?;
+        ctx.gc_limit.push(MIN_NURSERY_WORDS);
+        let base = ctx.stack.depth();
+        if let Some(gate) = scry_gate {
+            ctx.stack.push(OP_MINK)?;
+            ctx.scry.push(gate);
+            ctx.stack.push_frame()?;
+            ctx.gc_limit.push(MIN_NURSERY_WORDS);
+        }
+        Ok(base)
+    })();
+    let Ok(base) = started else {
+        ctx.stack.restore(entry);
+        return Err(meme);
+    };
+    let mut next = Next::Eval(sub, fol);
+    loop {
+        let step = match next {
+            Next::Eval(s, f) => eval(ctx, s, f),
+            Next::Ret(r) => ret(ctx, r, base),
+        };
+        match step {
+            Ok(Step::Go(n)) => next = n,
+            Ok(Step::Done(mut product)) => {
+                ctx.gc_limit.pop();
+                if ctx.stack.pop_preserving(&mut product).is_err() {
+                    ctx.stack.restore(entry);
+                    return Err(meme);
+                }
+                return Ok(product);
+            }
+            Err(halt) => match unwind(ctx, halt, base) {
+                Ok(n) => next = n,
+                Err(mut e) => {
+                    ctx.gc_limit.pop();
+                    if e.mote == Mote::Meme || ctx.stack.pop_preserving(&mut e.trace).is_err() {
+                        ctx.stack.restore(entry);
+                        e.trace = Noun::ZERO;
+                    }
+                    return Err(e);
+                }
+            },
+        }
+    }
+}
+
+enum Step {
+    Go(Next),
+    Done(Noun),
+}
+
+#[inline(always)]
+fn exit<T>() -> Result<T, Halt> {
+    Err(Halt::Crash(Mote::Exit))
+}
+
+#[inline(always)]
+fn push2(stack: &mut NockStack, a: Noun, op: u64) -> Result<(), Oom> {
+    stack.push(a.raw())?;
+    stack.push(op)
+}
+
+#[inline(always)]
+fn push3(stack: &mut NockStack, a: Noun, b: Noun, op: u64) -> Result<(), Oom> {
+    stack.push(a.raw())?;
+    stack.push(b.raw())?;
+    stack.push(op)
+}
+
+#[inline(always)]
+fn push4(stack: &mut NockStack, a: Noun, b: Noun, c: Noun, op: u64) -> Result<(), Oom> {
+    stack.push(a.raw())?;
+    stack.push(b.raw())?;
+    stack.push(c.raw())?;
+    stack.push(op)
+}
+
+/// Split `n` as a cell or crash.
+#[inline(always)]
+fn cell(n: Noun) -> Result<Cell, Halt> {
+    n.as_cell().ok_or(Halt::Crash(Mote::Exit))
+}
+
+/// Poll for asynchronous stops and collect the top frame if it has grown; called at every call and loop back-edge.
+#[inline(always)]
+fn at_call(ctx: &mut Context, sub: &mut Noun, fol: &mut Noun) -> Result<(), Halt> {
+    let why = ctx.stop.get();
+    if why != 0 {
+        ctx.stop.clear();
+        return Err(Halt::Crash(if why == signals::TERM {
+            Mote::Term
+        } else {
+            Mote::Intr
+        }));
+    }
+    if ctx.timer_armed && signals::ALARM.load(std::sync::atomic::Ordering::Relaxed) {
+        return Err(Halt::Crash(Mote::Alrm));
+    }
+    let limit = *ctx.gc_limit.last().expect("a frame");
+    if ctx.stack.frame_alloc_words() > limit {
+        collect(ctx, sub, fol)?;
+    }
+    Ok(())
+}
+
+#[cold]
+fn collect(ctx: &mut Context, sub: &mut Noun, fol: &mut Noun) -> Result<(), Halt> {
+    let Context {
+        stack, jets, scry, ..
+    } = ctx;
+    let mut roots = ((sub, fol), (jets, scry));
+    let live = stack.collect_top(&mut roots)?;
+    ctx.stats.collections += 1;
+    *ctx.gc_limit.last_mut().expect("a frame") = MIN_NURSERY_WORDS.max(live * 2);
+    Ok(())
+}
+
+/// Evaluate one formula: either finish with a value or push work and continue with a sub-formula.
+#[inline]
+fn eval(ctx: &mut Context, sub: Noun, mut fol: Noun) -> Result<Step, Halt> {
+    loop {
+        ctx.stats.ops += 1;
+        let f = cell(fol)?;
+        let op = f.head();
+        let arg = f.tail();
+        let Some(code) = op.as_direct() else {
+            if op.is_cell() {
+                // autocons: [b c] → [*[a b] *[a c]]
+                push3(&mut ctx.stack, sub, arg, OP_CONS_TAIL)?;
+                fol = op;
+                continue;
+            }
+            return exit();
+        };
+        match code {
+            0 => {
+                let axis = arg.as_atom().ok_or(Halt::Crash(Mote::Exit))?;
+                return match slot(sub, axis) {
+                    Some(v) => Ok(Step::Go(Next::Ret(v))),
+                    None => exit(),
+                };
+            }
+            1 => return Ok(Step::Go(Next::Ret(arg))),
+            2 => {
+                let a = cell(arg)?;
+                push3(&mut ctx.stack, sub, a.tail(), OP_2_FOL)?;
+                fol = a.head();
+            }
+            3 => {
+                ctx.stack.push(OP_3)?;
+                fol = arg;
+            }
+            4 => {
+                ctx.stack.push(OP_4)?;
+                fol = arg;
+            }
+            5 => {
+                let a = cell(arg)?;
+                push3(&mut ctx.stack, sub, a.tail(), OP_5_B)?;
+                fol = a.head();
+            }
+            6 => {
+                let a = cell(arg)?;
+                let yn = cell(a.tail())?;
+                push4(&mut ctx.stack, sub, yn.head(), yn.tail(), OP_6)?;
+                fol = a.head();
+            }
+            7 => {
+                let a = cell(arg)?;
+                push2(&mut ctx.stack, a.tail(), OP_7)?;
+                fol = a.head();
+            }
+            8 => {
+                let a = cell(arg)?;
+                push3(&mut ctx.stack, sub, a.tail(), OP_8)?;
+                fol = a.head();
+            }
+            9 => {
+                let a = cell(arg)?;
+                if a.head().is_cell() {
+                    return exit();
+                }
+                push2(&mut ctx.stack, a.head(), OP_9)?;
+                fol = a.tail();
+            }
+            10 => {
+                let a = cell(arg)?;
+                let spec = cell(a.head())?;
+                if spec.head().is_cell() {
+                    return exit();
+                }
+                // value first, then target (as +mink does)
+                push4(&mut ctx.stack, sub, spec.head(), a.tail(), OP_10_TGT)?;
+                fol = spec.tail();
+            }
+            11 => {
+                let a = cell(arg)?;
+                match a.head().as_cell() {
+                    None => {
+                        // static hint: no effect on the result
+                        fol = a.tail();
+                    }
+                    Some(h) => {
+                        let tag = h.head();
+                        if tag == tas("slog") {
+                            push3(&mut ctx.stack, sub, a.tail(), OP_SLOG_CLUE)?;
+                        } else {
+                            push4(&mut ctx.stack, sub, tag, a.tail(), OP_11_CLUE)?;
+                        }
+                        fol = h.tail();
+                    }
+                }
+            }
+            12 => {
+                let a = cell(arg)?;
+                push3(&mut ctx.stack, sub, a.tail(), OP_12_PATH)?;
+                fol = a.head();
+            }
+            _ => return exit(),
+        }
+    }
+}
+
+/// Deliver `res` to the work item on top of the stack.
+#[inline]
+fn ret(ctx: &mut Context, mut res: Noun, base: usize) -> Result<Step, Halt> {
+    loop {
+        if ctx.stack.stack_len() == 0 {
+            if ctx.stack.depth() == base {
+                return Ok(Step::Done(res));
+            }
+            // The frame of a virtualised computation or a scry gate finished.
+            ctx.gc_limit.pop();
+            ctx.stack.pop_preserving(&mut res)?;
+        }
+        let op = ctx.stack.pop();
+        match op {
+            OP_CONS_TAIL => {
+                let tail_fol = noun(ctx.stack.pop());
+                let sub = noun(ctx.stack.pop());
+                push2(&mut ctx.stack, res, OP_CONS_DONE)?;
+                return Ok(Step::Go(Next::Eval(sub, tail_fol)));
+            }
+            OP_CONS_DONE => {
+                let head = noun(ctx.stack.pop());
+                res = Cell::new(&mut ctx.stack, head, res)?.as_noun();
+            }
+            OP_2_FOL => {
+                let fol_fol = noun(ctx.stack.pop());
+                let sub = noun(ctx.stack.pop());
+                push2(&mut ctx.stack, res, OP_2_CALL)?;
+                return Ok(Step::Go(Next::Eval(sub, fol_fol)));
+            }
+            OP_2_CALL => {
+                let mut sub = noun(ctx.stack.pop());
+                let mut fol = res;
+                at_call(ctx, &mut sub, &mut fol)?;
+                return Ok(Step::Go(Next::Eval(sub, fol)));
+            }
+            OP_3 => res = Noun::flag(res.is_cell()),
+            OP_4 => res = increment(&mut ctx.stack, res)?,
+            OP_5_B => {
+                let b = noun(ctx.stack.pop());
+                let sub = noun(ctx.stack.pop());
+                push2(&mut ctx.stack, res, OP_5_DONE)?;
+                return Ok(Step::Go(Next::Eval(sub, b)));
+            }
+            OP_5_DONE => {
+                let mut a = noun(ctx.stack.pop());
+                res = Noun::flag(unify(&ctx.stack, &mut a, &mut res));
+            }
+            OP_6 => {
+                let no = noun(ctx.stack.pop());
+                let yes = noun(ctx.stack.pop());
+                let sub = noun(ctx.stack.pop());
+                let fol = match res.raw() {
+                    0 => yes,
+                    1 => no,
+                    _ => return exit(),
+                };
+                return Ok(Step::Go(Next::Eval(sub, fol)));
+            }
+            OP_7 => {
+                let c = noun(ctx.stack.pop());
+                return Ok(Step::Go(Next::Eval(res, c)));
+            }
+            OP_8 => {
+                let c = noun(ctx.stack.pop());
+                let sub = noun(ctx.stack.pop());
+                let pinned = Cell::new(&mut ctx.stack, res, sub)?.as_noun();
+                return Ok(Step::Go(Next::Eval(pinned, c)));
+            }
+            OP_9 => {
+                let axis = noun(ctx.stack.pop());
+                let mut core = res;
+                if !ctx.jets.disabled {
+                    if let Some(jet) = ctx.jets.find(core, axis) {
+                        match jet(ctx, core) {
+                            Ok(v) => {
+                                ctx.stats.jet_hits += 1;
+                                res = v;
+                                continue;
+                            }
+                            Err(JetErr::Punt) => {}
+                            Err(JetErr::Fail(m)) => return Err(Halt::Crash(m)),
+                        }
+                    }
+                }
+                let axis = axis.as_atom().ok_or(Halt::Crash(Mote::Exit))?;
+                let mut arm = slot(core, axis).ok_or(Halt::Crash(Mote::Exit))?;
+                at_call(ctx, &mut core, &mut arm)?;
+                return Ok(Step::Go(Next::Eval(core, arm)));
+            }
+            OP_10_TGT => {
+                let target_fol = noun(ctx.stack.pop());
+                let axis = noun(ctx.stack.pop());
+                let sub = noun(ctx.stack.pop());
+                push3(&mut ctx.stack, res, axis, OP_10_DONE)?;
+                return Ok(Step::Go(Next::Eval(sub, target_fol)));
+            }
+            OP_10_DONE => {
+                let axis = noun(ctx.stack.pop());
+                let value = noun(ctx.stack.pop());
+                res = edit(&mut ctx.stack, axis, value, res)?;
+            }
+            OP_11_CLUE => {
+                let body = noun(ctx.stack.pop());
+                let tag = noun(ctx.stack.pop());
+                let sub = noun(ctx.stack.pop());
+                if let Some(v) = hint(ctx, sub, tag, body, res)? {
+                    res = v;
+                    continue;
+                }
+                return Ok(Step::Go(Next::Eval(sub, body)));
+            }
+            OP_SLOG_CLUE => {
+                let body = noun(ctx.stack.pop());
+                let sub = noun(ctx.stack.pop());
+                if let Some(c) = res.as_cell() {
+                    if let Some(pri) = c.head().as_u64() {
+                        let Context { stack, slog, .. } = ctx;
+                        slog.slog(stack, pri, c.tail());
+                    }
+                }
+                return Ok(Step::Go(Next::Eval(sub, body)));
+            }
+            OP_MEMO => {
+                let key = noun(ctx.stack.pop());
+                let Context { stack, cache, .. } = ctx;
+                cache.insert(stack, key, res)?;
+            }
+            OP_TRACE => {
+                ctx.stack.pop();
+            }
+            OP_BOUT => {
+                let start = ctx.stack.pop();
+                let now = ctx.start.elapsed().as_nanos() as u64;
+                let us = now.saturating_sub(start) / 1000;
+                let text = format!("took {}.{:06}s", us / 1_000_000, us % 1_000_000);
+                let tank = leaf(&mut ctx.stack, &text)?;
+                let Context { stack, slog, .. } = ctx;
+                slog.slog(stack, 0, tank);
+            }
+            OP_FAST => {
+                let clue = noun(ctx.stack.pop());
+                let Context { stack, jets, .. } = ctx;
+                jets.register(stack, res, clue);
+            }
+            OP_12_PATH => {
+                let path_fol = noun(ctx.stack.pop());
+                let sub = noun(ctx.stack.pop());
+                push2(&mut ctx.stack, res, OP_12_GO)?;
+                return Ok(Step::Go(Next::Eval(sub, path_fol)));
+            }
+            OP_12_GO => {
+                let r = noun(ctx.stack.pop());
+                return scry(ctx, r, res);
+            }
+            OP_12_SCRY => {
+                let path = noun(ctx.stack.pop());
+                let r = noun(ctx.stack.pop());
+                // The gate ran with the innermost gate removed; put it back.
+                ctx.scry.push(noun(ctx.stack.pop()));
+                match res.as_cell() {
+                    None => return Err(Halt::Block(path)),
+                    Some(u) => match u.tail().as_cell() {
+                        None => {
+                            let hunk = crate::noun::T(&mut ctx.stack, &[tas("hunk"), r, path])?;
+                            push2(&mut ctx.stack, hunk, OP_TRACE)?;
+                            return exit();
+                        }
+                        Some(uu) => res = uu.tail(),
+                    },
+                }
+            }
+            OP_MINK => {
+                ctx.scry.pop();
+                res = Cell::new(&mut ctx.stack, D(0), res)?.as_noun();
+            }
+            _ => unreachable!("unknown work item {op}"),
+        }
+    }
+}
+
+/// Start a scry: slam the innermost scry gate with `[ref path]` in a frame of its own, with that gate removed from
+/// the scry stack (a scry inside the gate goes to the next one out).
+fn scry(ctx: &mut Context, r: Noun, path: Noun) -> Result<Step, Halt> {
+    let Some(gate) = ctx.scry.pop() else {
+        return exit();
+    };
+    ctx.stack.push(gate.raw())?;
+    push3(&mut ctx.stack, r, path, OP_12_SCRY)?;
+    ctx.stack.push_frame()?;
+    ctx.gc_limit.push(MIN_NURSERY_WORDS);
+    let sample = Cell::new(&mut ctx.stack, r, path)?.as_noun();
+    let (sub, fol) = slam_formula(&mut ctx.stack, gate, sample)?;
+    Ok(Step::Go(Next::Eval(sub, fol)))
+}
+
+/// Subject and formula that slam `gate` with `sample`: `*[[gate sample] [9 2 10 [6 0 3] 0 2]]`.
+fn slam_formula(stack: &mut NockStack, gate: Noun, sample: Noun) -> Result<(Noun, Noun), Oom> {
+    let sub = Cell::new(stack, gate, sample)?.as_noun();
+    let at6 = crate::noun::T(stack, &[D(6), D(0), D(3)])?;
+    let ten = crate::noun::T(stack, &[D(10), at6, D(0), D(2)])?;
+    let fol = crate::noun::T(stack, &[D(9), D(2), ten])?;
+    Ok((sub, fol))
+}
+
+/// Handle a dynamic hint whose clue is `clue`. Returns a product if the hint short-circuits the body (a memo hit);
+/// otherwise pushes whatever must happen after the body and returns `None`.
+fn hint(
+    ctx: &mut Context,
+    sub: Noun,
+    tag: Noun,
+    body: Noun,
+    clue: Noun,
+) -> Result<Option<Noun>, Halt> {
+    const MEMO: Noun = tas("memo");
+    const SPOT: Noun = tas("spot");
+    const MEAN: Noun = tas("mean");
+    const HUNK: Noun = tas("hunk");
+    const LOSE: Noun = tas("lose");
+    const HAND: Noun = tas("hand");
+    const BOUT: Noun = tas("bout");
+    const FAST: Noun = tas("fast");
+    match tag {
+        t if t == MEMO => {
+            let key = Cell::new(&mut ctx.stack, sub, body)?.as_noun();
+            if let Some(v) = ctx.cache.get(key) {
+                return Ok(Some(v));
+            }
+            push2(&mut ctx.stack, key, OP_MEMO)?;
+        }
+        t if t == SPOT || t == MEAN || t == HUNK || t == LOSE || t == HAND => {
+            let entry = Cell::new(&mut ctx.stack, tag, clue)?.as_noun();
+            push2(&mut ctx.stack, entry, OP_TRACE)?;
+        }
+        t if t == BOUT => {
+            let now = ctx.start.elapsed().as_nanos() as u64;
+            ctx.stack.push(now & crate::noun::DIRECT_MAX)?;
+            ctx.stack.push(OP_BOUT)?;
+        }
+        t if t == FAST => {
+            push2(&mut ctx.stack, clue, OP_FAST)?;
+        }
+        _ => {}
+    }
+    Ok(None)
+}
+
+/// A `[%leaf tape]` tank for runtime messages.
+pub fn leaf(stack: &mut NockStack, text: &str) -> Result<Noun, Oom> {
+    let mut tape = Noun::ZERO;
+    for b in text.bytes().rev() {
+        tape = Cell::new(stack, D(b as u64), tape)?.as_noun();
+    }
+    Ok(Cell::new(stack, tas("leaf"), tape)?.as_noun())
+}
+
+/// Nock 4: increment an atom.
+pub(crate) fn increment(stack: &mut NockStack, n: Noun) -> Result<Noun, Halt> {
+    let a = n.as_atom().ok_or(Halt::Crash(Mote::Exit))?;
+    if let Some(v) = a.as_direct() {
+        return Ok(Atom::new(stack, v + 1)?.as_noun());
+    }
+    let w = a.words();
+    let (b, data) = IndirectBuilder::alloc(stack, w.len() + 1)?;
+    data[..w.len()].copy_from_slice(w);
+    data[w.len()] = 0;
+    for d in data.iter_mut() {
+        let (v, carry) = d.overflowing_add(1);
+        *d = v;
+        if !carry {
+            break;
+        }
+    }
+    Ok(b.finish().as_noun())
+}
+
+/// Nock 10's `#`: replace the subtree at `axis` of `target` with `value`.
+pub(crate) fn edit(
+    stack: &mut NockStack,
+    axis: Noun,
+    value: Noun,
+    target: Noun,
+) -> Result<Noun, Halt> {
+    let axis = axis.as_atom().ok_or(Halt::Crash(Mote::Exit))?;
+    let bits = axis.bit_len();
+    if bits == 0 {
+        return exit();
+    }
+    // Walk down, remembering the sibling at each step.
+    let mut path: Vec<(bool, Noun)> = Vec::with_capacity(bits);
+    let mut n = target;
+    for i in (0..bits - 1).rev() {
+        let c = cell(n)?;
+        let right = axis.bit(i);
+        if right {
+            path.push((true, c.head()));
+            n = c.tail();
+        } else {
+            path.push((false, c.tail()));
+            n = c.head();
+        }
+    }
+    let mut acc = value;
+    for (right, sibling) in path.into_iter().rev() {
+        acc = if right {
+            Cell::new(stack, sibling, acc)?
+        } else {
+            Cell::new(stack, acc, sibling)?
+        }
+        .as_noun();
+    }
+    Ok(acc)
+}
+
+/// Unwind after a crash: pop work items down to the nearest boundary that handles it, collecting the trace.
+fn unwind(ctx: &mut Context, halt: Halt, base: usize) -> Result<Next, Error> {
+    let mote = match halt {
+        Halt::Crash(m) => m,
+        Halt::Block(_) => Mote::Exit,
+    };
+    if mote == Mote::Meme {
+        return Err(Error {
+            mote,
+            trace: Noun::ZERO,
+        });
+    }
+    let mut trace: Vec<Noun> = Vec::new();
+    let mut block = match halt {
+        Halt::Block(p) => p,
+        Halt::Crash(_) => Noun::ZERO,
+    };
+    let is_block = matches!(halt, Halt::Block(_));
+    // Boundaries a scry-gate failure must pass through before it is handled (Vere's meta-bail).
+    let mut skip = 0usize;
+    let meme = |_| Error {
+        mote: Mote::Meme,
+        trace: Noun::ZERO,
+    };
+    loop {
+        if ctx.stack.stack_len() == 0 {
+            if ctx.stack.depth() == base {
+                let list = build_list(&mut ctx.stack, &trace).map_err(meme)?;
+                return Err(Error { mote, trace: list });
+            }
+            ctx.gc_limit.pop();
+            ctx.stack
+                .pop_preserving(&mut (&mut trace, &mut block))
+                .map_err(meme)?;
+            continue;
+        }
+        let op = ctx.stack.pop();
+        match op {
+            OP_TRACE => trace.push(noun(ctx.stack.pop())),
+            OP_12_SCRY => {
+                ctx.stack.drop_words(2);
+                ctx.scry.push(noun(ctx.stack.pop()));
+                skip += 1;
+            }
+            OP_MINK => {
+                ctx.scry.pop();
+                if skip > 0 {
+                    skip -= 1;
+                    continue;
+                }
+                if is_block {
+                    let tone = crate::noun::T(&mut ctx.stack, &[D(1), block]).map_err(meme)?;
+                    return Ok(Next::Ret(tone));
+                }
+                if mote == Mote::Exit {
+                    let list = build_list(&mut ctx.stack, &trace).map_err(meme)?;
+                    let tone = Cell::new(&mut ctx.stack, D(2), list)
+                        .map_err(meme)?
+                        .as_noun();
+                    return Ok(Next::Ret(tone));
+                }
+            }
+            OP_SLOG_CLUE if skip == 0 && mote == Mote::Exit && !is_block => {
+                // A crash while computing a %slog clue only loses the slog.
+                let body = noun(ctx.stack.pop());
+                let sub = noun(ctx.stack.pop());
+                return Ok(Next::Eval(sub, body));
+            }
+            _ => ctx.stack.drop_words(payload_words(op)),
+        }
+    }
+}
+
+fn build_list(stack: &mut NockStack, items: &[Noun]) -> Result<Noun, Oom> {
+    crate::noun::list(stack, items)
+}
+
+impl Roots for Context {
+    fn for_each_root(&mut self, f: &mut dyn FnMut(&mut Noun)) {
+        self.jets.for_each_root(f);
+        self.scry.for_each_root(f);
+    }
+}
+
+#[cfg(test)]
+mod tests;
