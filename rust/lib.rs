@@ -14,3 +14,5 @@ pub mod interpreter;
 pub mod jets;
 
 pub mod cli;
+#[doc(hidden)]
+pub mod test_support;
