@@ -114,11 +114,13 @@ const OP_12_PATH: u64 = 21; // [sub path-formula]
 const OP_12_SCRY: u64 = 22; // [gate ref path]  (boundary: the scry gate runs in a frame above it)
 const OP_MINK: u64 = 23; // []  (boundary: a frame above it runs the virtualised computation)
 const OP_12_GO: u64 = 24; // [ref]
+const OP_DONE: u64 = 25; // []  (bottom of an entry's base frame: the product is the entry's result)
+const OP_FRAME_END: u64 = 26; // []  (bottom of a mink or scry frame: pop it, preserving the product)
 
 /// Payload words of each opcode (for unwinding).
 fn payload_words(op: u64) -> usize {
     match op {
-        OP_3 | OP_4 | OP_MINK => 0,
+        OP_3 | OP_4 | OP_MINK | OP_DONE | OP_FRAME_END => 0,
         OP_CONS_DONE | OP_2_CALL | OP_5_DONE | OP_7 | OP_9 | OP_MEMO | OP_TRACE | OP_BOUT
         | OP_FAST | OP_12_GO => 1,
         OP_CONS_TAIL | OP_2_FOL | OP_5_B | OP_8 | OP_10_DONE | OP_SLOG_CLUE | OP_12_PATH => 2,
@@ -186,19 +188,20 @@ fn run(ctx: &mut Context, sub: Noun, fol: Noun, scry_gate: Option<Noun>) -> Resu
         mote: Mote::Meme,
         trace: Noun::ZERO,
     };
-    let started = (|| -> Result<usize, Oom> {
+    let started = (|| -> Result<(), Oom> {
         ctx.stack.push_frame()?;
         ctx.gc_limit.push(MIN_NURSERY_WORDS);
-        let base = ctx.stack.depth();
+        ctx.stack.push(OP_DONE)?;
         if let Some(gate) = scry_gate {
             ctx.stack.push(OP_MINK)?;
             ctx.scry.push(gate);
             ctx.stack.push_frame()?;
             ctx.gc_limit.push(MIN_NURSERY_WORDS);
+            ctx.stack.push(OP_FRAME_END)?;
         }
-        Ok(base)
+        Ok(())
     })();
-    let Ok(base) = started else {
+    if started.is_err() {
         ctx.stack.restore(entry);
         return Err(meme);
     };
@@ -206,7 +209,7 @@ fn run(ctx: &mut Context, sub: Noun, fol: Noun, scry_gate: Option<Noun>) -> Resu
     loop {
         let step = match next {
             Next::Eval(s, f) => eval(ctx, s, f),
-            Next::Ret(r) => ret(ctx, r, base),
+            Next::Ret(r) => ret(ctx, r),
         };
         match step {
             Ok(Step::Go(n)) => next = n,
@@ -218,7 +221,7 @@ fn run(ctx: &mut Context, sub: Noun, fol: Noun, scry_gate: Option<Noun>) -> Resu
                 }
                 return Ok(product);
             }
-            Err(halt) => match unwind(ctx, halt, base) {
+            Err(halt) => match unwind(ctx, halt) {
                 Ok(n) => next = n,
                 Err(mut e) => {
                     ctx.gc_limit.pop();
@@ -245,23 +248,17 @@ fn exit<T>() -> Result<T, Halt> {
 
 #[inline(always)]
 fn push2(stack: &mut NockStack, a: Noun, op: u64) -> Result<(), Oom> {
-    stack.push(a.raw())?;
-    stack.push(op)
+    stack.push_all([a.raw(), op])
 }
 
 #[inline(always)]
 fn push3(stack: &mut NockStack, a: Noun, b: Noun, op: u64) -> Result<(), Oom> {
-    stack.push(a.raw())?;
-    stack.push(b.raw())?;
-    stack.push(op)
+    stack.push_all([a.raw(), b.raw(), op])
 }
 
 #[inline(always)]
 fn push4(stack: &mut NockStack, a: Noun, b: Noun, c: Noun, op: u64) -> Result<(), Oom> {
-    stack.push(a.raw())?;
-    stack.push(b.raw())?;
-    stack.push(c.raw())?;
-    stack.push(op)
+    stack.push_all([a.raw(), b.raw(), c.raw(), op])
 }
 
 /// Split `n` as a cell or crash.
@@ -412,21 +409,18 @@ fn eval(ctx: &mut Context, sub: Noun, mut fol: Noun) -> Result<Step, Halt> {
 
 /// Deliver `res` to the work item on top of the stack.
 #[inline]
-fn ret(ctx: &mut Context, mut res: Noun, base: usize) -> Result<Step, Halt> {
+fn ret(ctx: &mut Context, mut res: Noun) -> Result<Step, Halt> {
     loop {
-        if ctx.stack.stack_len() == 0 {
-            if ctx.stack.depth() == base {
-                return Ok(Step::Done(res));
-            }
-            // The frame of a virtualised computation or a scry gate finished.
-            ctx.gc_limit.pop();
-            ctx.stack.pop_preserving(&mut res)?;
-        }
         let op = ctx.stack.pop();
         match op {
+            OP_DONE => return Ok(Step::Done(res)),
+            OP_FRAME_END => {
+                // The frame of a virtualised computation or a scry gate finished.
+                ctx.gc_limit.pop();
+                ctx.stack.pop_preserving(&mut res)?;
+            }
             OP_CONS_TAIL => {
-                let tail_fol = noun(ctx.stack.pop());
-                let sub = noun(ctx.stack.pop());
+                let [sub, tail_fol] = ctx.stack.pop_all::<2>().map(noun);
                 push2(&mut ctx.stack, res, OP_CONS_DONE)?;
                 return Ok(Step::Go(Next::Eval(sub, tail_fol)));
             }
@@ -435,8 +429,7 @@ fn ret(ctx: &mut Context, mut res: Noun, base: usize) -> Result<Step, Halt> {
                 res = Cell::new(&mut ctx.stack, head, res)?.as_noun();
             }
             OP_2_FOL => {
-                let fol_fol = noun(ctx.stack.pop());
-                let sub = noun(ctx.stack.pop());
+                let [sub, fol_fol] = ctx.stack.pop_all::<2>().map(noun);
                 push2(&mut ctx.stack, res, OP_2_CALL)?;
                 return Ok(Step::Go(Next::Eval(sub, fol_fol)));
             }
@@ -449,8 +442,7 @@ fn ret(ctx: &mut Context, mut res: Noun, base: usize) -> Result<Step, Halt> {
             OP_3 => res = Noun::flag(res.is_cell()),
             OP_4 => res = increment(&mut ctx.stack, res)?,
             OP_5_B => {
-                let b = noun(ctx.stack.pop());
-                let sub = noun(ctx.stack.pop());
+                let [sub, b] = ctx.stack.pop_all::<2>().map(noun);
                 push2(&mut ctx.stack, res, OP_5_DONE)?;
                 return Ok(Step::Go(Next::Eval(sub, b)));
             }
@@ -459,9 +451,7 @@ fn ret(ctx: &mut Context, mut res: Noun, base: usize) -> Result<Step, Halt> {
                 res = Noun::flag(unify(&ctx.stack, &mut a, &mut res));
             }
             OP_6 => {
-                let no = noun(ctx.stack.pop());
-                let yes = noun(ctx.stack.pop());
-                let sub = noun(ctx.stack.pop());
+                let [sub, yes, no] = ctx.stack.pop_all::<3>().map(noun);
                 let fol = match res.raw() {
                     0 => yes,
                     1 => no,
@@ -474,8 +464,7 @@ fn ret(ctx: &mut Context, mut res: Noun, base: usize) -> Result<Step, Halt> {
                 return Ok(Step::Go(Next::Eval(res, c)));
             }
             OP_8 => {
-                let c = noun(ctx.stack.pop());
-                let sub = noun(ctx.stack.pop());
+                let [sub, c] = ctx.stack.pop_all::<2>().map(noun);
                 let pinned = Cell::new(&mut ctx.stack, res, sub)?.as_noun();
                 return Ok(Step::Go(Next::Eval(pinned, c)));
             }
@@ -501,21 +490,16 @@ fn ret(ctx: &mut Context, mut res: Noun, base: usize) -> Result<Step, Halt> {
                 return Ok(Step::Go(Next::Eval(core, arm)));
             }
             OP_10_TGT => {
-                let target_fol = noun(ctx.stack.pop());
-                let axis = noun(ctx.stack.pop());
-                let sub = noun(ctx.stack.pop());
+                let [sub, axis, target_fol] = ctx.stack.pop_all::<3>().map(noun);
                 push3(&mut ctx.stack, res, axis, OP_10_DONE)?;
                 return Ok(Step::Go(Next::Eval(sub, target_fol)));
             }
             OP_10_DONE => {
-                let axis = noun(ctx.stack.pop());
-                let value = noun(ctx.stack.pop());
+                let [value, axis] = ctx.stack.pop_all::<2>().map(noun);
                 res = edit(&mut ctx.stack, axis, value, res)?;
             }
             OP_11_CLUE => {
-                let body = noun(ctx.stack.pop());
-                let tag = noun(ctx.stack.pop());
-                let sub = noun(ctx.stack.pop());
+                let [sub, tag, body] = ctx.stack.pop_all::<3>().map(noun);
                 if let Some(v) = hint(ctx, sub, tag, body, res)? {
                     res = v;
                     continue;
@@ -601,6 +585,7 @@ fn scry(ctx: &mut Context, r: Noun, path: Noun) -> Result<Step, Halt> {
     push3(&mut ctx.stack, r, path, OP_12_SCRY)?;
     ctx.stack.push_frame()?;
     ctx.gc_limit.push(MIN_NURSERY_WORDS);
+    ctx.stack.push(OP_FRAME_END)?;
     let sample = Cell::new(&mut ctx.stack, r, path)?.as_noun();
     let (sub, fol) = slam_formula(&mut ctx.stack, gate, sample)?;
     Ok(Step::Go(Next::Eval(sub, fol)))
@@ -698,34 +683,40 @@ pub(crate) fn edit(
     if bits == 0 {
         return exit();
     }
-    // Walk down, remembering the sibling at each step.
-    let mut path: Vec<(bool, Noun)> = Vec::with_capacity(bits);
+    // Copy the path top-down: each fresh cell takes the untouched sibling, and its other field is filled by the next
+    // step (or by the value at the end).
+    let mut root = value;
+    let mut hole: *mut Noun = &mut root;
     let mut n = target;
+    let direct = axis.as_direct();
     for i in (0..bits - 1).rev() {
         let c = cell(n)?;
-        let right = axis.bit(i);
-        if right {
-            path.push((true, c.head()));
-            n = c.tail();
-        } else {
-            path.push((false, c.tail()));
-            n = c.head();
+        let right = match direct {
+            Some(a) => (a >> i) & 1 == 1,
+            None => axis.bit(i),
+        };
+        let fresh = Cell::new(stack, c.head(), c.tail())?;
+        let mem = fresh.mem_ptr();
+        // SAFETY: `hole` points at `root` or at a field of a cell allocated in this loop, which nothing else can see
+        // yet; `mem` is the cell just allocated.
+        unsafe {
+            *hole = fresh.as_noun();
+            if right {
+                hole = &mut (*mem).tail;
+                n = c.tail();
+            } else {
+                hole = &mut (*mem).head;
+                n = c.head();
+            }
         }
     }
-    let mut acc = value;
-    for (right, sibling) in path.into_iter().rev() {
-        acc = if right {
-            Cell::new(stack, sibling, acc)?
-        } else {
-            Cell::new(stack, acc, sibling)?
-        }
-        .as_noun();
-    }
-    Ok(acc)
+    // SAFETY: as above.
+    unsafe { *hole = value };
+    Ok(root)
 }
 
 /// Unwind after a crash: pop work items down to the nearest boundary that handles it, collecting the trace.
-fn unwind(ctx: &mut Context, halt: Halt, base: usize) -> Result<Next, Error> {
+fn unwind(ctx: &mut Context, halt: Halt) -> Result<Next, Error> {
     let mote = match halt {
         Halt::Crash(m) => m,
         Halt::Block(_) => Mote::Exit,
@@ -749,19 +740,18 @@ fn unwind(ctx: &mut Context, halt: Halt, base: usize) -> Result<Next, Error> {
         trace: Noun::ZERO,
     };
     loop {
-        if ctx.stack.stack_len() == 0 {
-            if ctx.stack.depth() == base {
+        let op = ctx.stack.pop();
+        match op {
+            OP_DONE => {
                 let list = build_list(&mut ctx.stack, &trace).map_err(meme)?;
                 return Err(Error { mote, trace: list });
             }
-            ctx.gc_limit.pop();
-            ctx.stack
-                .pop_preserving(&mut (&mut trace, &mut block))
-                .map_err(meme)?;
-            continue;
-        }
-        let op = ctx.stack.pop();
-        match op {
+            OP_FRAME_END => {
+                ctx.gc_limit.pop();
+                ctx.stack
+                    .pop_preserving(&mut (&mut trace, &mut block))
+                    .map_err(meme)?;
+            }
             OP_TRACE => trace.push(noun(ctx.stack.pop())),
             OP_12_SCRY => {
                 ctx.stack.drop_words(2);

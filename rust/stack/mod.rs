@@ -210,6 +210,54 @@ impl NockStack {
         Ok(())
     }
 
+    /// Push several words with one bounds check (the last word ends up on top).
+    #[inline(always)]
+    pub fn push_all<const N: usize>(&mut self, words: [u64; N]) -> Result<(), Oom> {
+        // SAFETY: the free gap is checked to hold N words before any is written.
+        unsafe {
+            if self.f.west {
+                if (self.f.ap as usize - self.f.sp as usize) / 8 < N {
+                    return Err(Oom);
+                }
+                for (i, w) in words.into_iter().enumerate() {
+                    *self.f.sp.add(i) = w;
+                }
+                self.f.sp = self.f.sp.add(N);
+            } else {
+                if (self.f.sp as usize - self.f.ap as usize) / 8 < N {
+                    return Err(Oom);
+                }
+                self.f.sp = self.f.sp.sub(N);
+                for (i, w) in words.into_iter().enumerate() {
+                    *self.f.sp.add(N - 1 - i) = w;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Pop `N` words (returned bottom first, so `pop_all::<2>()` of `push_all([a, b])` gives `[a, b]`).
+    #[inline(always)]
+    pub fn pop_all<const N: usize>(&mut self) -> [u64; N] {
+        debug_assert!(self.stack_len() >= N);
+        let mut out = [0u64; N];
+        // SAFETY: the caller pushed at least N words in this frame.
+        unsafe {
+            if self.f.west {
+                self.f.sp = self.f.sp.sub(N);
+                for (i, o) in out.iter_mut().enumerate() {
+                    *o = *self.f.sp.add(i);
+                }
+            } else {
+                for (i, o) in out.iter_mut().enumerate() {
+                    *o = *self.f.sp.add(N - 1 - i);
+                }
+                self.f.sp = self.f.sp.add(N);
+            }
+        }
+        out
+    }
+
     /// Number of words pushed on the current frame's stack area (excluding the frame header).
     #[inline(always)]
     pub fn stack_len(&self) -> usize {
