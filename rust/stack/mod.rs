@@ -418,12 +418,14 @@ impl NockStack {
 
     /// Pop the current frame, discarding everything allocated in it.
     pub fn pop_frame(&mut self) {
+        self.note_low_water();
         self.f = self.parent_registers();
     }
 
     /// Pop the current frame, first copying every noun reachable from `roots` that lives in it into the parent
     /// frame; the roots are rewritten to the copies. On `Err(Oom)` the stack is inconsistent: restore a checkpoint.
     pub fn pop_preserving<R: Roots + ?Sized>(&mut self, roots: &mut R) -> Result<(), Oom> {
+        self.note_low_water();
         let parent = self.parent_registers();
         let (lo, hi) = self.frame_alloc_range();
         // The parent's allocations grow toward the child's allocations; they must not meet.
@@ -447,6 +449,7 @@ impl NockStack {
     /// `extra` roots, and free the rest. Every live object is copied twice (out into the free gap, then back to the
     /// start of the allocation area). Returns the number of words still allocated in the frame.
     pub fn collect_top<R: Roots + ?Sized>(&mut self, extra: &mut R) -> Result<usize, Oom> {
+        self.note_low_water();
         let (lo, hi) = self.frame_alloc_range();
         let mut scratch = std::mem::take(&mut self.scratch);
         // 1. Copy live objects into the gap, next to the stack area.

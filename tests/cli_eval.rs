@@ -1,0 +1,82 @@
+//! End to end: `mars eval` through the real binary.
+
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+fn mars() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_mars"))
+}
+
+fn eval(args: &[&str]) -> (i32, String, String) {
+    let out = mars().arg("eval").args(args).output().expect("run mars");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn products_print_canonically() {
+    assert_eq!(
+        eval(&["[1 2 3]", "[0 3]"]),
+        (0, "[2 3]\n".into(), String::new())
+    );
+    assert_eq!(
+        eval(&["42", "[[4 0 1] [1 %foo] 0 1]"]).1,
+        format!("[43 {} 42]\n", u64::from_le_bytes(*b"foo\0\0\0\0\0"))
+    );
+}
+
+#[test]
+fn crashes_report_mote_and_trace() {
+    let (code, out, err) = eval(&["0", "[11 [%spot 1 [1 2] 3] 0 2]"]);
+    assert_eq!(code, 1);
+    assert_eq!(out, "");
+    let mut lines = err.lines();
+    assert_eq!(lines.next(), Some("bail: %exit"));
+    assert_eq!(lines.next(), Some("%spot [[1 2] 3]"));
+}
+
+#[test]
+fn bad_input_is_a_usage_error() {
+    let (code, _, err) = eval(&["[1 2", "[0 1]"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("bad noun"), "{err}");
+    assert!(!err.contains("panicked"));
+    let (code, _, err) = eval(&["--jam", "/nonexistent/file.jam"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("/nonexistent/file.jam"));
+}
+
+#[test]
+fn jam_files_from_shared() {
+    let dir = mars::test_support::shared_dir().join("jam");
+    if mars::test_support::read_shared(&dir.join("decrement.jam")).is_none() {
+        return;
+    }
+    let path = dir.join("decrement.jam");
+    let (code, out, err) = eval(&["--stats", "--jam", path.to_str().unwrap()]);
+    assert_eq!((code, out.as_str()), (0, "9999\n"), "{err}");
+    assert!(err.starts_with("ops "), "{err}");
+}
+
+#[test]
+fn sigint_mid_loop_gives_intr() {
+    // an infinite tail loop: [[9 2 0 1] 0] with formula [9 2 0 1]
+    let child = mars()
+        .args(["eval", "[[9 2 0 1] 0]", "[9 2 0 1]"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    std::thread::sleep(Duration::from_millis(300));
+    // SAFETY: sending a signal to our own child process.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGINT);
+    }
+    let out = child.wait_with_output().expect("wait");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert_eq!(err.lines().next(), Some("bail: %intr"));
+}
