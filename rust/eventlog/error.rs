@@ -107,12 +107,12 @@ impl LogError {
                 path,
                 detail: "LMDB format version mismatch (MDB_VERSION_MISMATCH)".into(),
             },
-            heed::Error::Mdb(e @ (MdbError::Corrupted | MdbError::PageNotFound | MdbError::Panic)) => {
-                LogError::Damaged {
-                    path,
-                    detail: format!("LMDB reported: {e}"),
-                }
-            }
+            heed::Error::Mdb(
+                e @ (MdbError::Corrupted | MdbError::PageNotFound | MdbError::Panic),
+            ) => LogError::Damaged {
+                path,
+                detail: format!("LMDB reported: {e}"),
+            },
             heed::Error::Io(source) => LogError::Io { path, source },
             heed::Error::BadOpenOptions { .. } | heed::Error::DatabaseClosing => {
                 LogError::AlreadyOpen { path }
@@ -135,7 +135,11 @@ impl fmt::Display for LogError {
                 write!(f, "event log {}: no data.mdb in it", path.display())
             }
             LogError::NotAnEnv { path, detail } => {
-                write!(f, "{} is not an LMDB 0.9 event log: {detail}", path.display())
+                write!(
+                    f,
+                    "{} is not an LMDB 0.9 event log: {detail}",
+                    path.display()
+                )
             }
             LogError::Damaged { path, detail } => {
                 write!(f, "event log {} is damaged: {detail}", path.display())

@@ -187,7 +187,10 @@ pub(crate) fn check_header(path: &Path) -> Result<MetaPage, LogError> {
     if len < 2 * ps {
         return Err(damaged(
             path,
-            format!("file is {len} bytes, shorter than the two meta pages ({} bytes)", 2 * ps),
+            format!(
+                "file is {len} bytes, shorter than the two meta pages ({} bytes)",
+                2 * ps
+            ),
         ));
     }
     let mut m1 = [0u8; PAGE_HDR + META_LEN];
@@ -212,7 +215,10 @@ pub(crate) fn check_header(path: &Path) -> Result<MetaPage, LogError> {
             if root != P_INVALID && root > m.last_pg {
                 return Err(damaged(
                     path,
-                    format!("{what} database root page {root} is past the last page {}", m.last_pg),
+                    format!(
+                        "{what} database root page {root} is past the last page {}",
+                        m.last_pg
+                    ),
                 ));
             }
         }
@@ -301,7 +307,10 @@ impl Walker<'_> {
         for i in 0..count {
             let off = usize::from(u16_at(&page, PAGE_HDR + 2 * i));
             if off < upper || off + NODE_HDR > self.ps {
-                return Err(bad(format!("node {i} at offset {off} outside {upper}..{}", self.ps)));
+                return Err(bad(format!(
+                    "node {i} at offset {off} outside {upper}..{}",
+                    self.ps
+                )));
             }
             let lo = u64::from(u16_at(&page, off));
             let hi = u64::from(u16_at(&page, off + 2));
@@ -309,7 +318,9 @@ impl Walker<'_> {
             let ksize = usize::from(u16_at(&page, off + 6));
             let key_end = off + NODE_HDR + ksize;
             if key_end > self.ps {
-                return Err(bad(format!("node {i}: key of {ksize} bytes overruns the page")));
+                return Err(bad(format!(
+                    "node {i}: key of {ksize} bytes overruns the page"
+                )));
             }
             if want == P_BRANCH {
                 let child = lo | hi << 16 | u64::from(nflags) << 32;
@@ -319,16 +330,22 @@ impl Walker<'_> {
             self.report.entries += 1;
             let dsize = (lo | hi << 16) as usize;
             if nflags & F_DUPDATA != 0 {
-                return Err(bad(format!("node {i}: duplicate data, not used by the event log")));
+                return Err(bad(format!(
+                    "node {i}: duplicate data, not used by the event log"
+                )));
             }
             if nflags & F_BIGDATA != 0 {
                 if key_end + 8 > self.ps {
-                    return Err(bad(format!("node {i}: overflow reference overruns the page")));
+                    return Err(bad(format!(
+                        "node {i}: overflow reference overruns the page"
+                    )));
                 }
                 let ov = u64_at(&page, key_end);
                 self.overflow(name, ov, dsize)?;
             } else if key_end + dsize > self.ps {
-                return Err(bad(format!("node {i}: {dsize} data bytes overrun the page")));
+                return Err(bad(format!(
+                    "node {i}: {dsize} data bytes overrun the page"
+                )));
             }
             if nflags & F_SUBDATA != 0 {
                 if !main || dsize != 48 || key_end + 48 > self.ps {
@@ -357,14 +374,24 @@ impl Walker<'_> {
         let page = self.page(pgno)?;
         let flags = u16_at(&page, 10);
         let pages = u64::from(u32_at(&page, 12));
-        let bad = |what: String| damaged(self.path, format!("database {name}, overflow page {pgno}: {what}"));
+        let bad = |what: String| {
+            damaged(
+                self.path,
+                format!("database {name}, overflow page {pgno}: {what}"),
+            )
+        };
         if flags & P_OVERFLOW == 0 {
             return Err(bad(format!("flags {flags:#x}, expected an overflow page")));
         }
         let end = pgno.checked_add(pages).map(|e| e - 1);
         match end {
             Some(end) if pages > 0 && end <= self.last_pg => {}
-            _ => return Err(bad(format!("run of {pages} pages past the last page {}", self.last_pg))),
+            _ => {
+                return Err(bad(format!(
+                    "run of {pages} pages past the last page {}",
+                    self.last_pg
+                )))
+            }
         }
         let capacity = (pages as usize).saturating_mul(self.ps) - PAGE_HDR;
         if dsize > capacity {

@@ -71,7 +71,13 @@ fn meta_round_trip_and_raw_encoding() {
     assert_eq!(log.read_meta().unwrap(), meta);
     // The raw bytes as §7.1 describes them.
     let rtxn = log.env.read_txn().unwrap();
-    let raw = |k: &str| log.meta_db.get(&rtxn, k.as_bytes()).unwrap().unwrap().to_vec();
+    let raw = |k: &str| {
+        log.meta_db
+            .get(&rtxn, k.as_bytes())
+            .unwrap()
+            .unwrap()
+            .to_vec()
+    };
     assert_eq!(raw("version"), vec![1]);
     assert_eq!(raw("fake"), vec![1]);
     assert_eq!(raw("life"), vec![5]);
@@ -203,7 +209,11 @@ fn truncated_value_is_reported() {
     log.put_raw_for_tests(&2u64.to_ne_bytes(), &[1, 2]).unwrap();
     assert!(matches!(
         log.get(2),
-        Err(LogError::Truncated { number: 2, len: 2, .. })
+        Err(LogError::Truncated {
+            number: 2,
+            len: 2,
+            ..
+        })
     ));
     let got: Vec<_> = log.iter().unwrap().collect();
     assert!(got[0].is_ok());
@@ -223,7 +233,11 @@ fn range_edges() {
     )
     .unwrap();
     assert_eq!(log.range(5, 4).unwrap().count(), 0);
-    let nums: Vec<u64> = log.range(0, 3).unwrap().map(|e| e.unwrap().number).collect();
+    let nums: Vec<u64> = log
+        .range(0, 3)
+        .unwrap()
+        .map(|e| e.unwrap().number)
+        .collect();
     assert_eq!(nums, vec![1, 2, 3]);
     let nums: Vec<u64> = log
         .range(8, u64::MAX)
@@ -272,7 +286,10 @@ fn verify_walks_a_fresh_log() {
         log.append(n, n as u32, &n.to_le_bytes()).unwrap();
     }
     let report = log.verify().unwrap();
-    assert_eq!(report.named_dbs, vec!["EVENTS".to_string(), "META".to_string()]);
+    assert_eq!(
+        report.named_dbs,
+        vec!["EVENTS".to_string(), "META".to_string()]
+    );
     assert!(report.overflow_pages >= 5, "{report:?}");
     assert!(report.branch_pages >= 1, "{report:?}");
 }
