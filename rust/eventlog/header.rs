@@ -159,6 +159,16 @@ fn parse_meta(path: &Path, which: u64, b: &[u8]) -> Result<MetaPage, LogError> {
 
 /// Read both meta pages, check them and the file length; returns the newest.
 pub(crate) fn check_header(path: &Path) -> Result<MetaPage, LogError> {
+    let [first, second] = check_metas(path)?;
+    Ok(if second.txnid > first.txnid {
+        second
+    } else {
+        first
+    })
+}
+
+/// Read both meta pages, check them and the file length.
+fn check_metas(path: &Path) -> Result<[MetaPage; 2], LogError> {
     let file = File::open(path).map_err(|source| LogError::Io {
         path: path.to_path_buf(),
         source,
@@ -223,11 +233,7 @@ pub(crate) fn check_header(path: &Path) -> Result<MetaPage, LogError> {
             }
         }
     }
-    Ok(if second.txnid > first.txnid {
-        second
-    } else {
-        first
-    })
+    Ok([first, second])
 }
 
 struct Walker<'a> {
@@ -410,8 +416,25 @@ impl Walker<'_> {
 /// Walk every tree of `data.mdb` (free list, main, and the named databases)
 /// in safe Rust, checking page headers, node offsets, child and overflow page
 /// numbers. Never uses LMDB, so it cannot crash on a garbled file.
+///
+/// The file must not be written while this runs (a writer may reuse pages
+/// the walk is reading); [`super::EventLog::open`] does the same walk safely
+/// under an LMDB read transaction.
 pub fn verify_data_file(path: &Path) -> Result<FileReport, LogError> {
-    let meta = check_header(path)?;
+    walk(path, check_header(path)?)
+}
+
+/// Walk the trees as of transaction `txnid`, if one of the meta pages still
+/// describes it (`None` if both have moved on: the caller retries).
+pub(crate) fn verify_txn(path: &Path, txnid: u64) -> Result<Option<FileReport>, LogError> {
+    let metas = check_metas(path)?;
+    match metas.iter().find(|m| m.txnid == txnid) {
+        Some(m) => walk(path, *m).map(Some),
+        None => Ok(None),
+    }
+}
+
+fn walk(path: &Path, meta: MetaPage) -> Result<FileReport, LogError> {
     let file = File::open(path).map_err(|source| LogError::Io {
         path: path.to_path_buf(),
         source,
