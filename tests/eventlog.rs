@@ -130,10 +130,79 @@ fn vere_fixture_structure_walk() {
     let report = verify_data_file(&src.join(".urb/log/data.mdb")).unwrap();
     println!("vere-zod structure: {report:?}");
     assert_eq!(report.page_size, 4096);
-    assert_eq!(
-        report.named_dbs,
-        vec!["EVENTS".to_string(), "META".to_string()]
-    );
+    assert_eq!(report.pages_in_use, 1811);
+    let dbs: Vec<(&str, u16, u64)> = report
+        .named_dbs
+        .iter()
+        .map(|d| (d.name.as_str(), d.flags, d.entries))
+        .collect();
+    // EVENTS has MDB_INTEGERKEY (0x08), META no flags, exactly as §7.1 says.
+    assert_eq!(dbs, vec![("EVENTS", 0x08, 25), ("META", 0, 4)]);
+}
+
+/// The raw key and value bytes Vere wrote, read with heed directly.
+#[test]
+fn vere_fixture_raw_encoding() {
+    use heed::types::Bytes;
+    use heed::{DatabaseFlags, EnvFlags, EnvOpenOptions};
+    let Some(src) = fixture("vere_fixture_raw_encoding") else {
+        return;
+    };
+    let pier = copy_pier(&src);
+    let dir = pier.path().join(".urb/log");
+    let mut opts = EnvOpenOptions::new();
+    opts.map_size(0x100_0000_0000).max_dbs(2);
+    // SAFETY: read-only open of a private copy; MDB_RDONLY is not one of the
+    // flags heed calls unsafe.
+    unsafe {
+        opts.flags(EnvFlags::READ_ONLY);
+    }
+    // SAFETY: a private temp copy nothing else writes.
+    let env = unsafe { opts.open(&dir) }.unwrap();
+    {
+        let rtxn = env.read_txn().unwrap();
+        let meta = env
+            .database_options()
+            .types::<Bytes, Bytes>()
+            .name("META")
+            .open(&rtxn)
+            .unwrap()
+            .unwrap();
+        let pairs: Vec<(Vec<u8>, Vec<u8>)> = meta
+            .iter(&rtxn)
+            .unwrap()
+            .map(|r| r.map(|(k, v)| (k.to_vec(), v.to_vec())).unwrap())
+            .collect();
+        let expect: Vec<(Vec<u8>, Vec<u8>)> = vec![
+            (b"fake".to_vec(), vec![]),
+            (b"life".to_vec(), vec![5]),
+            (b"version".to_vec(), vec![1]),
+            (b"who".to_vec(), vec![]),
+        ];
+        assert_eq!(pairs, expect);
+        let events = env
+            .database_options()
+            .types::<Bytes, Bytes>()
+            .name("EVENTS")
+            .flags(DatabaseFlags::INTEGER_KEY)
+            .open(&rtxn)
+            .unwrap()
+            .unwrap();
+        let keys: Vec<Vec<u8>> = events
+            .iter(&rtxn)
+            .unwrap()
+            .map(|r| r.unwrap().0.to_vec())
+            .collect();
+        assert_eq!(keys.len(), 25);
+        for (i, k) in keys.iter().enumerate() {
+            // 8-byte little-endian (native on x86-64) event numbers from 1.
+            assert_eq!(k.len(), 8);
+            assert_eq!(k, &(i as u64 + 1).to_le_bytes());
+        }
+        let v14 = events.get(&rtxn, &14u64.to_ne_bytes()).unwrap().unwrap();
+        assert_eq!(&v14[..4], &[0xce, 0x1e, 0xfe, 0x3d]); // mug 0x3dfe1ece, LE
+    }
+    let _closing = env.prepare_for_closing();
 }
 
 #[test]

@@ -58,6 +58,19 @@ pub struct MetaPage {
     pub free_depth: u16,
 }
 
+/// A named database as recorded in the main database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NamedDb {
+    /// Its name (the main-database key), lossily decoded as UTF-8.
+    pub name: String,
+    /// Its persistent flags (`MDB_INTEGERKEY` = 0x08, ...).
+    pub flags: u16,
+    /// B-tree depth (0 if empty).
+    pub depth: u16,
+    /// Entries LMDB recorded for it.
+    pub entries: u64,
+}
+
 /// Result of a full structural walk.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FileReport {
@@ -71,8 +84,8 @@ pub struct FileReport {
     pub branch_pages: u64,
     pub leaf_pages: u64,
     pub overflow_pages: u64,
-    /// Named databases found in the main database (`META`, `EVENTS`).
-    pub named_dbs: Vec<String>,
+    /// Named databases found in the main database (`META`, `EVENTS`), in key order.
+    pub named_dbs: Vec<NamedDb>,
     /// Leaf entries seen in all trees.
     pub entries: u64,
 }
@@ -361,7 +374,12 @@ impl Walker<'_> {
                 let db = &page[key_end..key_end + 48];
                 let sub_depth = u16_at(db, 6);
                 let sub_root = u64_at(db, 40);
-                self.report.named_dbs.push(sub.clone());
+                self.report.named_dbs.push(NamedDb {
+                    name: sub.clone(),
+                    flags: u16_at(db, 4),
+                    depth: sub_depth,
+                    entries: u64_at(db, 32),
+                });
                 self.tree(&sub, sub_root, sub_depth, false)?;
             }
         }

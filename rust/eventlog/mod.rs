@@ -16,7 +16,7 @@ mod error;
 mod header;
 
 pub use error::LogError;
-pub use header::{verify_data_file, FileReport};
+pub use header::{verify_data_file, FileReport, NamedDb};
 
 use std::path::{Path, PathBuf};
 

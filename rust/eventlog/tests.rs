@@ -282,14 +282,21 @@ fn verify_walks_a_fresh_log() {
     let mut log = EventLog::create(tmp.path(), &zod()).unwrap();
     let big = vec![7u8; 20_000];
     log.append(1, 0, &big).unwrap();
-    for n in 2..=500u64 {
-        log.append(n, n as u32, &n.to_le_bytes()).unwrap();
-    }
+    let small: Vec<[u8; 8]> = (2..=500u64).map(|n| n.to_le_bytes()).collect();
+    log.append_batch(
+        small
+            .iter()
+            .zip(2u64..)
+            .map(|(j, n)| (n, n as u32, j.as_slice())),
+    )
+    .unwrap();
     let report = log.verify().unwrap();
-    assert_eq!(
-        report.named_dbs,
-        vec!["EVENTS".to_string(), "META".to_string()]
-    );
+    let names: Vec<&str> = report.named_dbs.iter().map(|d| d.name.as_str()).collect();
+    assert_eq!(names, vec!["EVENTS", "META"]);
+    assert_eq!(report.named_dbs[0].flags, 0x08); // MDB_INTEGERKEY
+    assert_eq!(report.named_dbs[0].entries, 500);
+    assert_eq!(report.named_dbs[1].flags, 0);
+    assert_eq!(report.named_dbs[1].entries, 4);
     assert!(report.overflow_pages >= 5, "{report:?}");
     assert!(report.branch_pages >= 1, "{report:?}");
 }
