@@ -234,10 +234,11 @@ fn open_env(dir: &Path, read_only: bool) -> Result<OwnedEnv, LogError> {
     // SAFETY: the environment is memory-mapped; heed requires that the file is
     // not modified behind LMDB's back. We keep LMDB's lock file (no MDB_NOLOCK),
     // so concurrent LMDB users in other processes are coordinated by LMDB, and
-    // this module never writes data.mdb except through LMDB. Damage done by
-    // something else is screened by `header::check_header` before this call
-    // (meta pages and file length), which is the part that could otherwise
-    // fault on access beyond the end of the file.
+    // this module never writes data.mdb except through LMDB. Opening reads only
+    // the two meta pages, which `header::check_header` has already checked
+    // (magic, format, and that the file holds every page they claim: a short
+    // file would otherwise fault with SIGBUS). The B-tree pages LMDB reads later
+    // are checked by the walk in `verified_txn` before any of them is read.
     unsafe { opts.open(dir) }
         .map(OwnedEnv)
         .map_err(|e| LogError::from_heed(dir, e))
@@ -342,7 +343,9 @@ impl EventLog {
                 })?
                 .len();
             if len > 0 {
-                header::check_header(&data)?;
+                // An existing environment (say, without META yet): LMDB will
+                // search its main tree, so walk it first.
+                header::verify_data_file(&data)?;
             }
         }
         let env = open_env(dir, false)?;
@@ -496,24 +499,22 @@ impl EventLog {
     pub fn check_contiguous(&self) -> Result<Option<(u64, u64)>, LogError> {
         let rtxn = self.rtxn()?;
         let keys = self.events.remap_data_type::<heed::types::DecodeIgnore>();
-        let mut expect: Option<u64> = None;
-        let mut first = None;
+        let mut span: Option<(u64, u64)> = None;
         for item in keys.iter(&rtxn).map_err(|e| self.heed_err(e))? {
             let (k, ()) = item.map_err(|e| self.heed_err(e))?;
             let k = decode_key(&self.dir, k)?;
-            match expect {
-                None => first = Some(k),
-                Some(e) if e != k => {
+            span = match span {
+                None => Some((k, k)),
+                Some((first, last)) if Some(k) == last.checked_add(1) => Some((first, k)),
+                Some((_, last)) => {
                     return Err(LogError::Gap {
                         path: self.dir.clone(),
-                        missing: e,
+                        missing: last.saturating_add(1),
                     })
                 }
-                Some(_) => {}
-            }
-            expect = k.checked_add(1);
+            };
         }
-        Ok(first.zip(expect.map(|e| e - 1)))
+        Ok(span)
     }
 
     fn need_writable(&self) -> Result<(), LogError> {

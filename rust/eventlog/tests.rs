@@ -300,3 +300,22 @@ fn verify_walks_a_fresh_log() {
     assert!(report.overflow_pages >= 5, "{report:?}");
     assert!(report.branch_pages >= 1, "{report:?}");
 }
+
+#[test]
+fn handles_and_errors_can_cross_threads() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<LogError>();
+    send_sync::<EventLog>();
+    send_sync::<Meta>();
+    send_sync::<Event>();
+}
+
+#[test]
+fn create_screens_an_existing_garbage_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join(".urb/log");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("data.mdb"), vec![0xa5; 8192]).unwrap();
+    let err = EventLog::create(tmp.path(), &zod()).unwrap_err();
+    assert!(matches!(err, LogError::NotAnEnv { .. }), "{err}");
+}
