@@ -4,7 +4,9 @@ use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use mars::eventlog::{encode_value, verify_data_file, Event, EventLog, LogError, Meta};
+use mars::eventlog::{
+    encode_value, log_dir, verify_data_file, Event, EventLog, LogError, Meta, OpenOptions,
+};
 
 /// The shared directory: `$MARS_SHARED`, else `<crate>/../shared`.
 fn shared_dir() -> PathBuf {
@@ -203,6 +205,50 @@ fn vere_fixture_raw_encoding() {
         assert_eq!(&v14[..4], &[0xce, 0x1e, 0xfe, 0x3d]); // mug 0x3dfe1ece, LE
     }
     let _closing = env.prepare_for_closing();
+}
+
+/// With `no_lock` the fixture is read in place and nothing in it changes.
+#[test]
+fn vere_fixture_read_in_place_without_lock() {
+    let Some(src) = fixture("vere_fixture_read_in_place_without_lock") else {
+        return;
+    };
+    let dir = log_dir(&src);
+    let snapshot = || {
+        let mut files: Vec<(String, Vec<u8>, std::time::SystemTime)> = fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| {
+                let e = e.unwrap();
+                let m = e.metadata().unwrap();
+                (
+                    e.file_name().to_string_lossy().into_owned(),
+                    fs::read(e.path()).unwrap(),
+                    m.modified().unwrap(),
+                )
+            })
+            .collect();
+        files.sort();
+        files
+    };
+    let before = snapshot();
+    let options = OpenOptions {
+        no_lock: true,
+        ..OpenOptions::default()
+    };
+    let log = EventLog::open_dir(&dir, options).unwrap();
+    assert_eq!(log.meta().life, 5);
+    assert_eq!(log.iter().unwrap().filter(|e| e.is_ok()).count(), 25);
+    drop(log);
+    assert!(before == snapshot(), "the fixture changed");
+    let bad = OpenOptions {
+        writable: true,
+        no_lock: true,
+        ..OpenOptions::default()
+    };
+    assert!(matches!(
+        EventLog::open_dir(&dir, bad),
+        Err(LogError::InvalidOptions { .. })
+    ));
 }
 
 #[test]

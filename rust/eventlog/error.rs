@@ -61,6 +61,8 @@ pub enum LogError {
     /// The log is already open in this process with other options
     /// (read-only against writable); close the other handle first.
     AlreadyOpen { path: PathBuf },
+    /// Contradictory open options.
+    InvalidOptions { path: PathBuf, detail: &'static str },
     /// Any other LMDB error, passed through.
     Lmdb { path: PathBuf, source: heed::Error },
     /// An I/O error outside LMDB.
@@ -89,6 +91,7 @@ impl LogError {
             | LogError::ReadOnly { path }
             | LogError::ZeroEvent { path }
             | LogError::AlreadyOpen { path }
+            | LogError::InvalidOptions { path, .. }
             | LogError::Lmdb { path, .. }
             | LogError::Io { path, .. } => path,
         }
@@ -210,6 +213,13 @@ impl fmt::Display for LogError {
                 "event log {} is already open in this process (read-only vs writable, or closing)",
                 path.display()
             ),
+            LogError::InvalidOptions { path, detail } => {
+                write!(
+                    f,
+                    "event log {}: invalid open options: {detail}",
+                    path.display()
+                )
+            }
             LogError::Lmdb { path, source } => {
                 write!(f, "event log {}: LMDB error: {source}", path.display())
             }

@@ -113,6 +113,12 @@ pub struct OpenOptions {
     /// tree pages plus the first page of each overflow run: about 1 ms for
     /// 10^4 events, linear in the log. Default: on.
     pub verify: bool,
+    /// Read-only without LMDB's lock file (`MDB_NOLOCK`): nothing is written
+    /// anywhere, so a log on a read-only medium (or a shared fixture) can be
+    /// read in place. Only for logs no process is writing: without the lock
+    /// file no reader slot protects the pages being read. Refused together
+    /// with `writable`. Default: off.
+    pub no_lock: bool,
 }
 
 impl Default for OpenOptions {
@@ -120,6 +126,7 @@ impl Default for OpenOptions {
         OpenOptions {
             writable: false,
             verify: true,
+            no_lock: false,
         }
     }
 }
@@ -221,7 +228,7 @@ pub fn encode_value(mug: u32, jam: &[u8]) -> Vec<u8> {
     v
 }
 
-fn open_env(dir: &Path, read_only: bool) -> Result<OwnedEnv, LogError> {
+fn open_env(dir: &Path, read_only: bool, no_lock: bool) -> Result<OwnedEnv, LogError> {
     let mut opts = EnvOpenOptions::new();
     opts.map_size(MAP_SIZE).max_dbs(MAX_DBS);
     if read_only {
@@ -229,6 +236,18 @@ fn open_env(dir: &Path, read_only: bool) -> Result<OwnedEnv, LogError> {
         // NO_META_SYNC, NO_LOCK); it only forbids write transactions.
         unsafe {
             opts.flags(EnvFlags::READ_ONLY);
+        }
+    }
+    if no_lock {
+        debug_assert!(read_only);
+        // SAFETY: MDB_NOLOCK makes LMDB skip its lock file, so it no longer
+        // coordinates readers with writers. It is only set on a read-only
+        // environment (no writer in this process), and `OpenOptions::no_lock`
+        // documents that no other process may write the log meanwhile. Each
+        // `EventLog` uses its read transactions from one thread at a time
+        // (iterators borrow it), which is all MDB_NOLOCK asks of us.
+        unsafe {
+            opts.flags(EnvFlags::NO_LOCK);
         }
     }
     // SAFETY: the environment is memory-mapped; heed requires that the file is
@@ -256,7 +275,7 @@ impl EventLog {
             &log_dir(pier),
             OpenOptions {
                 writable: true,
-                verify: true,
+                ..OpenOptions::default()
             },
         )
     }
@@ -264,6 +283,12 @@ impl EventLog {
     /// Open a log directory (the one holding `data.mdb`) directly.
     pub fn open_dir(dir: &Path, options: OpenOptions) -> Result<EventLog, LogError> {
         let writable = options.writable;
+        if writable && options.no_lock {
+            return Err(LogError::InvalidOptions {
+                path: dir.to_path_buf(),
+                detail: "no_lock is for read-only opens only",
+            });
+        }
         if !dir.is_dir() {
             return Err(LogError::MissingLogDir {
                 path: dir.to_path_buf(),
@@ -278,7 +303,7 @@ impl EventLog {
         header::check_header(&data)?;
         // LMDB reads only the two meta pages when opening and beginning a
         // transaction; everything after that walks B-tree pages it trusts.
-        let env = open_env(dir, !writable)?;
+        let env = open_env(dir, !writable, options.no_lock)?;
         let rtxn = if options.verify {
             verified_txn(&env, dir, &data)?.0
         } else {
@@ -348,7 +373,7 @@ impl EventLog {
                 header::verify_data_file(&data)?;
             }
         }
-        let env = open_env(dir, false)?;
+        let env = open_env(dir, false, false)?;
         let mut wtxn = env.write_txn().map_err(|e| LogError::from_heed(dir, e))?;
         let existing = env
             .database_options()
