@@ -186,18 +186,26 @@ fn check_metas(path: &Path) -> Result<[MetaPage; 2], LogError> {
         path: path.to_path_buf(),
         source,
     })?;
-    let len = file
-        .metadata()
-        .map_err(|source| LogError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?
-        .len();
+    let file_len = |file: &File| -> Result<u64, LogError> {
+        file.metadata()
+            .map(|m| m.len())
+            .map_err(|source| LogError::Io {
+                path: path.to_path_buf(),
+                source,
+            })
+    };
+    // The meta pages are read before the length is taken: LMDB writes a
+    // transaction's pages (growing the file) before its meta page, so a meta
+    // page read first never claims pages a later length lacks, even while a
+    // writer is committing.
     let mut m0 = [0u8; PAGE_HDR + META_LEN];
-    if len < m0.len() as u64 {
+    if file_len(&file)? < m0.len() as u64 {
         return Err(LogError::NotAnEnv {
             path: path.to_path_buf(),
-            detail: format!("file is {len} bytes, too short for an LMDB meta page"),
+            detail: format!(
+                "file is {} bytes, too short for an LMDB meta page",
+                file_len(&file)?
+            ),
         });
     }
     read_exact_at(&file, path, &mut m0, 0)?;
@@ -207,6 +215,10 @@ fn check_metas(path: &Path) -> Result<[MetaPage; 2], LogError> {
         return Err(damaged(path, format!("implausible page size {ps}")));
     }
     let ps = u64::from(ps);
+    let mut m1 = [0u8; PAGE_HDR + META_LEN];
+    read_exact_at(&file, path, &mut m1, ps)?;
+    let second = parse_meta(path, 1, &m1)?;
+    let len = file_len(&file)?;
     if len < 2 * ps {
         return Err(damaged(
             path,
@@ -216,9 +228,6 @@ fn check_metas(path: &Path) -> Result<[MetaPage; 2], LogError> {
             ),
         ));
     }
-    let mut m1 = [0u8; PAGE_HDR + META_LEN];
-    read_exact_at(&file, path, &mut m1, ps)?;
-    let second = parse_meta(path, 1, &m1)?;
     // Both meta pages must fit in the file: LMDB may fall back to the older one.
     for m in [&first, &second] {
         let need = m.last_pg.checked_add(1).and_then(|p| p.checked_mul(ps));
