@@ -18,7 +18,6 @@
 //! A node = `lo: u16, hi: u16, flags: u16, ksize: u16`, then the key, then the
 //! data; in a branch node `lo | hi << 16 | flags << 32` is the child page.
 
-use std::collections::HashSet;
 use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
@@ -263,8 +262,29 @@ struct Walker<'a> {
     path: &'a Path,
     ps: usize,
     last_pg: u64,
-    seen: HashSet<u64>,
+    seen: PageSet,
     report: FileReport,
+}
+
+/// One bit per page of the file: which pages the walk has reached.
+struct PageSet(Vec<u64>);
+
+impl PageSet {
+    fn new(pages: u64) -> PageSet {
+        PageSet(vec![0; pages.div_ceil(64) as usize])
+    }
+
+    /// Mark `pgno` (which must be below the page count); false if it was marked.
+    fn insert(&mut self, pgno: u64) -> bool {
+        let (word, bit) = ((pgno / 64) as usize, 1u64 << (pgno % 64));
+        match self.0.get_mut(word) {
+            Some(w) if *w & bit == 0 => {
+                *w |= bit;
+                true
+            }
+            _ => false,
+        }
+    }
 }
 
 impl Walker<'_> {
@@ -376,7 +396,7 @@ impl Walker<'_> {
                 )));
             }
             if nflags & F_SUBDATA != 0 {
-                if !main || dsize != 48 || key_end + 48 > self.ps {
+                if !main || nflags & F_BIGDATA != 0 || dsize != 48 || key_end + 48 > self.ps {
                     return Err(bad(format!("node {i}: malformed sub-database record")));
                 }
                 let sub = String::from_utf8_lossy(&page[off + NODE_HDR..key_end]).into_owned();
@@ -471,7 +491,7 @@ fn walk(path: &Path, meta: MetaPage) -> Result<FileReport, LogError> {
         path,
         ps: meta.page_size as usize,
         last_pg: meta.last_pg,
-        seen: HashSet::new(),
+        seen: PageSet::new(meta.last_pg + 1),
         report: FileReport {
             page_size: meta.page_size,
             pages_in_use: meta.last_pg + 1,
