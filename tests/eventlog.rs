@@ -337,10 +337,6 @@ fn no_overwrite_is_refused() {
     let err = log.append(1, 8, b"uno").unwrap_err();
     assert!(matches!(err, LogError::AlreadyWritten { number: 1, .. }));
     assert!(err.to_string().contains("event 1 is already written"));
-    // Even the raw writer (no contiguity check) cannot overwrite.
-    assert!(log
-        .put_raw_for_tests(&1u64.to_ne_bytes(), &encode_value(9, b"x"))
-        .is_err());
     assert_eq!(log.get(1).unwrap().unwrap().jam, b"one".to_vec());
     assert_eq!(log.get(1).unwrap().unwrap().mug, 7);
 }

@@ -629,8 +629,8 @@ impl EventLog {
 
     /// Write a raw `EVENTS` entry with no contiguity check (still
     /// `MDB_NOOVERWRITE`). Only for tests that need to build damaged logs.
-    #[doc(hidden)]
-    pub fn put_raw_for_tests(&mut self, key: &[u8], value: &[u8]) -> Result<(), LogError> {
+    #[cfg(test)]
+    pub(crate) fn put_raw_for_tests(&mut self, key: &[u8], value: &[u8]) -> Result<(), LogError> {
         self.need_writable()?;
         let mut wtxn = self.env.write_txn().map_err(|e| self.heed_err(e))?;
         self.events

@@ -145,6 +145,12 @@ fn append_rules() {
         }
     );
     assert_eq!(log.get(3).unwrap(), None);
+    // Even the raw writer (no contiguity check) cannot overwrite.
+    let err = log
+        .put_raw_for_tests(&2u64.to_ne_bytes(), &encode_value(9, b"x"))
+        .unwrap_err();
+    assert!(matches!(err, LogError::Lmdb { .. }), "{err}");
+    assert_eq!(log.get(2).unwrap().unwrap().mug, 0xdead_beef);
 }
 
 #[test]
