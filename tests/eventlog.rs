@@ -723,3 +723,87 @@ fn garbled_logs_never_crash_the_reader() {
     println!("120 garbled copies: {errors} errors, {clean} read cleanly, no crash");
     assert!(errors > 0);
 }
+
+/// An `EVENTS` database without `MDB_INTEGERKEY` is not Vere's layout.
+#[test]
+fn events_without_integer_key_is_refused() {
+    use heed::types::Bytes;
+    use heed::EnvOpenOptions;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join(".urb/log");
+    fs::create_dir_all(&dir).unwrap();
+    {
+        let mut opts = EnvOpenOptions::new();
+        opts.map_size(1 << 30).max_dbs(2);
+        // SAFETY: a fresh temp directory that nothing else touches.
+        let env = unsafe { opts.open(&dir) }.unwrap();
+        let mut w = env.write_txn().unwrap();
+        let meta = env
+            .database_options()
+            .types::<Bytes, Bytes>()
+            .name("META")
+            .create(&mut w)
+            .unwrap();
+        for (k, v) in [
+            ("version", &[1u8][..]),
+            ("who", &[]),
+            ("fake", &[]),
+            ("life", &[1]),
+        ] {
+            meta.put(&mut w, k.as_bytes(), v).unwrap();
+        }
+        let evs = env
+            .database_options()
+            .types::<Bytes, Bytes>()
+            .name("EVENTS")
+            .create(&mut w)
+            .unwrap();
+        evs.put(&mut w, &1u64.to_ne_bytes(), &encode_value(0, &[1]))
+            .unwrap();
+        w.commit().unwrap();
+        let _closing = env.prepare_for_closing();
+    }
+    let err = EventLog::open(tmp.path()).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            LogError::WrongDbFlags {
+                db: "EVENTS",
+                flags: 0,
+                expected: 0x08,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(err
+        .to_string()
+        .contains("EVENTS has flags 0x0, expected 0x8"));
+}
+
+#[test]
+fn missing_meta_db_is_refused() {
+    use heed::types::Bytes;
+    use heed::{DatabaseFlags, EnvOpenOptions};
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join(".urb/log");
+    fs::create_dir_all(&dir).unwrap();
+    {
+        let mut opts = EnvOpenOptions::new();
+        opts.map_size(1 << 30).max_dbs(2);
+        // SAFETY: a fresh temp directory that nothing else touches.
+        let env = unsafe { opts.open(&dir) }.unwrap();
+        let mut w = env.write_txn().unwrap();
+        env.database_options()
+            .types::<Bytes, Bytes>()
+            .name("EVENTS")
+            .flags(DatabaseFlags::INTEGER_KEY)
+            .create(&mut w)
+            .unwrap();
+        w.commit().unwrap();
+        let _closing = env.prepare_for_closing();
+    }
+    let err = EventLog::open(tmp.path()).unwrap_err();
+    assert!(matches!(err, LogError::MissingMetaDb { .. }), "{err}");
+    assert!(err.to_string().contains("no META database"));
+}

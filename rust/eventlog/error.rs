@@ -34,6 +34,14 @@ pub enum LogError {
     WrongVersion { path: PathBuf, found: u64 },
     /// The `EVENTS` database is absent.
     MissingEventsDb { path: PathBuf },
+    /// A database was created with other flags than Vere's (`META`: none,
+    /// `EVENTS`: `MDB_INTEGERKEY` = 0x08).
+    WrongDbFlags {
+        path: PathBuf,
+        db: &'static str,
+        flags: u16,
+        expected: u16,
+    },
     /// Event numbers are not contiguous: `missing` is the first absent number.
     Gap { path: PathBuf, missing: u64 },
     /// An `EVENTS` value is shorter than the 4-byte mug.
@@ -82,6 +90,7 @@ impl LogError {
             | LogError::BadMetaValue { path, .. }
             | LogError::WrongVersion { path, .. }
             | LogError::MissingEventsDb { path }
+            | LogError::WrongDbFlags { path, .. }
             | LogError::Gap { path, .. }
             | LogError::Truncated { path, .. }
             | LogError::BadKey { path, .. }
@@ -166,6 +175,16 @@ impl fmt::Display for LogError {
             LogError::MissingEventsDb { path } => {
                 write!(f, "event log {}: no EVENTS database", path.display())
             }
+            LogError::WrongDbFlags {
+                path,
+                db,
+                flags,
+                expected,
+            } => write!(
+                f,
+                "event log {}: database {db} has flags {flags:#x}, expected {expected:#x}",
+                path.display()
+            ),
             LogError::Gap { path, missing } => write!(
                 f,
                 "event log {}: gap in event numbers, event {missing} is missing",

@@ -309,6 +309,23 @@ impl EventLog {
         } else {
             env.read_txn().map_err(|e| LogError::from_heed(dir, e))?
         };
+        // LMDB keeps the flags a database was created with and ignores the
+        // ones passed when opening it, so check them: an EVENTS without
+        // MDB_INTEGERKEY would sort its keys as bytes, not as numbers.
+        let main: Db = env
+            .database_options()
+            .types::<Bytes, Bytes>()
+            .open(&rtxn)
+            .map_err(|e| LogError::from_heed(dir, e))?
+            .ok_or_else(|| LogError::MissingMetaDb {
+                path: dir.to_path_buf(),
+            })?;
+        let meta_flags = stored_db_flags(dir, &rtxn, &main, META_DB)?.ok_or_else(|| {
+            LogError::MissingMetaDb {
+                path: dir.to_path_buf(),
+            }
+        })?;
+        check_db_flags(dir, META_DB, meta_flags, 0)?;
         let meta_db: Db = env
             .database_options()
             .types::<Bytes, Bytes>()
@@ -319,6 +336,12 @@ impl EventLog {
                 path: dir.to_path_buf(),
             })?;
         let meta = read_meta(dir, &rtxn, &meta_db)?;
+        let events_flags = stored_db_flags(dir, &rtxn, &main, EVENTS_DB)?.ok_or_else(|| {
+            LogError::MissingEventsDb {
+                path: dir.to_path_buf(),
+            }
+        })?;
+        check_db_flags(dir, EVENTS_DB, events_flags, MDB_INTEGERKEY)?;
         let events: Db = env
             .database_options()
             .types::<Bytes, Bytes>()
@@ -644,6 +667,46 @@ impl EventLog {
     pub fn verify(&self) -> Result<FileReport, LogError> {
         let data = self.dir.join("data.mdb");
         verified_txn(&self.env, &self.dir, &data).map(|(_, report)| report)
+    }
+}
+
+/// `MDB_INTEGERKEY`, as stored in a database record.
+const MDB_INTEGERKEY: u16 = 0x08;
+
+/// The persistent flags of named database `name`, read from its record in the
+/// main database (an `MDB_db`: `pad: u32, flags: u16, ...`, 48 bytes).
+fn stored_db_flags(
+    dir: &Path,
+    rtxn: &RoTxn,
+    main: &Db,
+    name: &str,
+) -> Result<Option<u16>, LogError> {
+    match main
+        .get(rtxn, name.as_bytes())
+        .map_err(|e| LogError::from_heed(dir, e))?
+    {
+        None => Ok(None),
+        Some(rec) if rec.len() == 48 => Ok(Some(u16::from_ne_bytes([rec[4], rec[5]]))),
+        Some(rec) => Err(LogError::Damaged {
+            path: dir.to_path_buf(),
+            detail: format!(
+                "main database entry {name} is {} bytes, not a database record",
+                rec.len()
+            ),
+        }),
+    }
+}
+
+fn check_db_flags(dir: &Path, db: &'static str, flags: u16, expected: u16) -> Result<(), LogError> {
+    if flags == expected {
+        Ok(())
+    } else {
+        Err(LogError::WrongDbFlags {
+            path: dir.to_path_buf(),
+            db,
+            flags,
+            expected,
+        })
     }
 }
 
