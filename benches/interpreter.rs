@@ -22,14 +22,26 @@ fn report(name: &str, sub: Noun, fol: Noun, ctx: &mut Context) {
     nock(ctx, sub, fol).expect("program runs");
     let dt = t.elapsed().as_secs_f64();
     let ops = ctx.stats.ops;
-    println!("{name}: {ops} ops in {:.3} ms = {:.1} Mops/s, {:.2} ns/op", dt * 1e3, ops as f64 / dt / 1e6, dt * 1e9 / ops as f64);
+    println!(
+        "{name}: {ops} ops in {:.3} ms = {:.1} Mops/s, {:.2} ns/op",
+        dt * 1e3,
+        ops as f64 / dt / 1e6,
+        dt * 1e9 / ops as f64
+    );
 }
 
 fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("interpreter");
     group.sample_size(10);
     let dir = mars::test_support::shared_dir().join("jam");
-    for file in ["decrement.jam", "decrement2.jam", "repeat5_10.jam", "repeat5_100.jam", "repeat5_1000.jam", "repeat5_1000_tc.jam"] {
+    for file in [
+        "decrement.jam",
+        "decrement2.jam",
+        "repeat5_10.jam",
+        "repeat5_100.jam",
+        "repeat5_1000.jam",
+        "repeat5_1000_tc.jam",
+    ] {
         let Ok(bytes) = std::fs::read(dir.join(file)) else {
             eprintln!("skipped {file}: not found under {}", dir.display());
             continue;
@@ -46,7 +58,9 @@ fn bench(c: &mut Criterion) {
     let sub = parse_noun(&mut ctx.stack, &format!("[{battery} [10000000 0] 0]")).expect("subject");
     let fol = parse_noun(&mut ctx.stack, "[9 2 0 1]").expect("formula");
     report("decrement 10^7", sub, fol, &mut ctx);
-    group.bench_function("decrement 10^7", |b| b.iter(|| nock(&mut ctx, sub, fol).expect("runs")));
+    group.bench_function("decrement 10^7", |b| {
+        b.iter(|| nock(&mut ctx, sub, fol).expect("runs"))
+    });
     group.finish();
 }
 

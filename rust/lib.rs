@@ -13,6 +13,8 @@ pub mod text;
 pub mod interpreter;
 pub mod jets;
 
+pub mod eventlog;
+
 pub mod cli;
 #[doc(hidden)]
 pub mod test_support;
