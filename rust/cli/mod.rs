@@ -2,6 +2,7 @@
 
 mod eval;
 mod input;
+mod log;
 mod noun_tools;
 
 use clap::{Parser, Subcommand};
@@ -32,6 +33,8 @@ enum Command {
     Cue(noun_tools::CueArgs),
     /// Evaluate a Nock formula against a subject.
     Eval(eval::EvalArgs),
+    /// List the events and metadata of a pier's event log.
+    Log(log::LogArgs),
 }
 
 /// Run the CLI; returns the process exit status.
@@ -49,6 +52,7 @@ pub fn main() -> i32 {
         Command::Jam(a) => noun_tools::jam(a),
         Command::Cue(a) => noun_tools::cue(a),
         Command::Eval(a) => eval::eval(a),
+        Command::Log(a) => log::log(a),
     };
     match result {
         Ok(code) => code,

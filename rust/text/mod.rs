@@ -3,6 +3,7 @@
 
 mod parse;
 mod print;
+pub mod urbit;
 
 pub use parse::{parse_noun, ParseError};
 pub use print::Print;

@@ -1,0 +1,105 @@
+//! `mars log`: list the events of a pier's event log.
+
+use crate::eventlog::{EventLog, OpenOptions};
+use crate::serial::cue_bytes;
+use crate::stack::{NockStack, DEFAULT_STACK_BYTES};
+use crate::text::urbit::{render_da, render_path, render_term};
+use clap::Args;
+use std::io::Write;
+use std::path::PathBuf;
+
+#[derive(Args)]
+pub struct LogArgs {
+    /// The pier directory (holding .urb/log).
+    pier: PathBuf,
+    /// First event to list.
+    #[arg(long)]
+    from: Option<u64>,
+    /// Last event to list.
+    #[arg(long)]
+    to: Option<u64>,
+}
+
+pub fn log(args: LogArgs) -> Result<i32, String> {
+    let dir = crate::eventlog::log_dir(&args.pier);
+    let opts = OpenOptions {
+        no_lock: true,
+        ..OpenOptions::default()
+    };
+    let log = EventLog::open_dir(&dir, opts).map_err(|e| e.to_string())?;
+    let meta = log.meta().clone();
+    let first = log.first().map_err(|e| e.to_string())?;
+    let last = log.last().map_err(|e| e.to_string())?;
+    let mut out = std::io::stdout().lock();
+    let w = |out: &mut std::io::StdoutLock, s: String| {
+        writeln!(out, "{s}").map_err(|e| format!("writing stdout: {e}"))
+    };
+    w(
+        &mut out,
+        format!(
+            "log {}: version {} who {} fake {} life {} events {}..{}",
+            dir.display(),
+            meta.version,
+            meta.who,
+            if meta.fake { "yes" } else { "no" },
+            meta.life,
+            first.map_or("-".into(), |n| n.to_string()),
+            last.map_or("-".into(), |n| n.to_string())
+        ),
+    )?;
+    let (Some(first), Some(last)) = (first, last) else {
+        return Ok(0);
+    };
+    let from = args.from.unwrap_or(first).max(first);
+    let to = args.to.unwrap_or(last).min(last);
+    if from > to {
+        return Ok(0);
+    }
+    let mut stack = NockStack::new(DEFAULT_STACK_BYTES)
+        .map_err(|e| format!("cannot reserve the NockStack: {e}"))?;
+    let base = stack.checkpoint();
+    for event in log.range(from, to).map_err(|e| e.to_string())? {
+        let event = event.map_err(|e| e.to_string())?;
+        stack.restore(base);
+        let describe = match cue_bytes(&mut stack, &event.jam) {
+            Err(e) => format!("undecodable: {e}"),
+            Ok(n) if event.number <= meta.life => match n.as_atom() {
+                Some(_) => "boot: atom".to_string(),
+                None => "boot: formula/noun".to_string(),
+            },
+            Ok(n) => describe_job(n),
+        };
+        w(
+            &mut out,
+            format!(
+                "{:>8} mug {:08x} {:>9} B  {describe}",
+                event.number,
+                event.mug,
+                event.jam.len()
+            ),
+        )?;
+    }
+    Ok(0)
+}
+
+/// `[now [wire [tag data]]]` as `date wire %tag`.
+fn describe_job(n: crate::noun::Noun) -> String {
+    let Some(job) = n.as_cell() else {
+        return "not a [now ovum] job".into();
+    };
+    let date = job
+        .head()
+        .as_atom()
+        .map(render_da)
+        .unwrap_or_else(|| "<bad date>".into());
+    let Some(ovum) = job.tail().as_cell() else {
+        return format!("{date} <bad ovum>");
+    };
+    let wire = render_path(ovum.head());
+    let tag = ovum
+        .tail()
+        .as_cell()
+        .map(|c| render_term(c.head()))
+        .unwrap_or_else(|| render_term(ovum.tail()));
+    format!("{date} {wire} %{tag}")
+}

@@ -1,0 +1,117 @@
+//! Urbit-style renderings used by the debugging tools: `@da` dates, `@p` ship names, paths and terms.
+
+use crate::noun::{list_iter, Atom, Noun};
+
+/// Offset between the Unix epoch and Urbit's `@da` epoch, in seconds.
+const DA_UNIX_EPOCH: u64 = 0x8000_000c_ce9e_0d80;
+
+/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian.
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+/// Render an `@da` like Hoon: `~2023.11.14..22.13.20..8000`. Atoms that are not plausible dates print as decimal.
+pub fn render_da(a: Atom) -> String {
+    let w = a.words();
+    if w.len() != 2 || w[1] < DA_UNIX_EPOCH {
+        return format!("{}", crate::text::Print(a.as_noun()));
+    }
+    let secs = w[1] - DA_UNIX_EPOCH;
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    let (y, m, d) = civil_from_days(days);
+    let mut s = format!(
+        "~{y}.{m}.{d}..{:02}.{:02}.{:02}",
+        rem / 3600,
+        (rem / 60) % 60,
+        rem % 60
+    );
+    let frac = w[0];
+    if frac != 0 {
+        let groups = [
+            (frac >> 48) & 0xffff,
+            (frac >> 32) & 0xffff,
+            (frac >> 16) & 0xffff,
+            frac & 0xffff,
+        ];
+        let last = groups.iter().rposition(|g| *g != 0).unwrap_or(0);
+        s.push_str("..");
+        let parts: Vec<String> = groups[..=last].iter().map(|g| format!("{g:04x}")).collect();
+        s.push_str(&parts.join("."));
+    }
+    s
+}
+
+/// A term or cord as text if it is printable, else the decimal atom.
+pub fn render_term(n: Noun) -> String {
+    match n.as_atom() {
+        Some(a) if a.as_direct() == Some(0) => "%$".to_string(),
+        Some(a) => {
+            let b = a.to_bytes();
+            if b.iter().all(|c| c.is_ascii_graphic()) {
+                String::from_utf8_lossy(&b).into_owned()
+            } else {
+                format!("{}", crate::text::Print(n))
+            }
+        }
+        None => format!("{}", crate::text::Print(n)),
+    }
+}
+
+/// A path (list of knots) like `/b/behn`; `//arvo` for a leading empty term.
+pub fn render_path(n: Noun) -> String {
+    let mut s = String::new();
+    for item in list_iter(n) {
+        match item {
+            Ok(k) => {
+                s.push('/');
+                if k.raw() != 0 {
+                    s.push_str(&render_term(k));
+                }
+            }
+            Err(()) => {
+                s.push_str("/<not a path>");
+                break;
+            }
+        }
+    }
+    if s.is_empty() {
+        s.push('/');
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::noun::{HeapAlloc, T};
+    use crate::text::parse_noun;
+
+    #[test]
+    fn dates() {
+        let mut h = HeapAlloc::new();
+        // Unix 1700000000.5 (king-protocol.md §5.6)
+        let a = Atom::from_words(&mut h, &[0x8000_0000_0000_0000, 0x8000_000d_33f1_fe80]).unwrap();
+        assert_eq!(render_da(a), "~2023.11.14..22.13.20..8000");
+        let b = Atom::from_words(&mut h, &[0, DA_UNIX_EPOCH]).unwrap();
+        assert_eq!(render_da(b), "~1970.1.1..00.00.00");
+    }
+
+    #[test]
+    fn paths() {
+        let mut h = HeapAlloc::new();
+        let p = parse_noun(&mut h, "[%b %behn 0]").unwrap();
+        assert_eq!(render_path(p), "/b/behn");
+        let p = T(&mut h, &[Noun::ZERO, crate::noun::tas("arvo"), Noun::ZERO]).unwrap();
+        assert_eq!(render_path(p), "//arvo");
+    }
+}
