@@ -27,7 +27,7 @@ pub fn log(args: LogArgs) -> Result<i32, String> {
         ..OpenOptions::default()
     };
     let log = EventLog::open_dir(&dir, opts).map_err(|e| e.to_string())?;
-    let meta = log.meta().clone();
+    let meta = *log.meta();
     let first = log.first().map_err(|e| e.to_string())?;
     let last = log.last().map_err(|e| e.to_string())?;
     let mut out = std::io::stdout().lock();
