@@ -123,7 +123,10 @@ pub fn parse_noun<A: Alloc + ?Sized>(alloc: &mut A, text: &str) -> Result<Noun, 
                                         .get(i + 1..i + 3)
                                         .and_then(|h| u8::from_str_radix(h, 16).ok());
                                     let Some(v) = hex else {
-                                        return err(i, "escape must be \\\\, \\' or two hex digits");
+                                        return err(
+                                            i,
+                                            "escape must be \\\\, \\' or two hex digits",
+                                        );
                                     };
                                     bytes.push(v);
                                     i += 3;
