@@ -25,7 +25,10 @@ fn pill(name: &str) -> Option<Vec<u8>> {
     match std::fs::read(&path) {
         Ok(b) => Some(b),
         Err(e) => {
-            println!("skipping the {name} benchmarks: {} is unreadable ({e})", path.display());
+            println!(
+                "skipping the {name} benchmarks: {} is unreadable ({e})",
+                path.display()
+            );
             None
         }
     }

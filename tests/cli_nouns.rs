@@ -57,7 +57,11 @@ fn ok_with_stdin(args: &[&str], stdin: Option<&[u8]>) -> String {
 /// Runs that must fail as bad input: status 2, a message on stderr, nothing on stdout, no panic.
 fn bad(args: &[&str], stdin: Option<&[u8]>) -> String {
     let r = run_with_stdin(args, stdin);
-    assert_eq!(r.status, 2, "mars {args:?}: status {} ({})", r.status, r.stderr);
+    assert_eq!(
+        r.status, 2,
+        "mars {args:?}: status {} ({})",
+        r.status, r.stderr
+    );
     assert!(!r.stderr.trim().is_empty(), "mars {args:?}: no message");
     assert!(r.stdout.is_empty(), "mars {args:?}: printed {:?}", r.stdout);
     for sign in ["panicked", "backtrace", "RUST_BACKTRACE"] {
@@ -194,7 +198,10 @@ fn jam_prints_protocol_vectors_as_hex_bytes() {
 #[test]
 fn jam_reads_every_input_form() {
     assert_eq!(ok(&["jam", "--hex", "c5c849"]), "c5c849");
-    assert_eq!(ok_with_stdin(&["jam", "-"], Some(b"[12345 12345]")), "81ce812701");
+    assert_eq!(
+        ok_with_stdin(&["jam", "-"], Some(b"[12345 12345]")),
+        "81ce812701"
+    );
     let f = TempFile::new("jam.jam", &unhex("019f2dcdae2c"));
     assert_eq!(ok(&["jam", "--jam", f.path()]), "019f2dcdae2c");
     // trailing zero bytes in a jam file do not change the atom
@@ -207,10 +214,17 @@ fn big_atoms_round_trip_through_text_and_jam() {
     let big = "340282366920938463463374607431768211457"; // 2^128 + 1
     let j = ok(&["jam", big]);
     assert_eq!(ok(&["cue", "--hex", &j]), big);
-    assert_eq!(ok(&["jam", "0x1.0000.0000.0000.0000.0000.0000.0000.0001"]), j);
+    assert_eq!(
+        ok(&["jam", "0x1.0000.0000.0000.0000.0000.0000.0000.0001"]),
+        j
+    );
     assert_eq!(ok(&["mug", big]), ok(&["mug", "--hex", &j]));
     // the largest direct atom and the smallest indirect one
-    for v in ["9223372036854775807", "9223372036854775808", "18446744073709551615"] {
+    for v in [
+        "9223372036854775807",
+        "9223372036854775808",
+        "18446744073709551615",
+    ] {
         assert_eq!(ok(&["cue", "--hex", &ok(&["jam", v])]), v);
     }
 }
@@ -253,7 +267,9 @@ fn bad_input_exits_2_with_a_message_and_no_panic() {
     let missing = missing.to_str().unwrap();
     let garbage = TempFile::new("garbage.jam", &[0x03]);
     let empty = TempFile::new("empty.jam", &[]);
-    let cases: Vec<(Vec<&str>, Option<&[u8]>, &str)> = vec![
+    // (arguments, standard input, what the message must mention)
+    type Case<'a> = (Vec<&'a str>, Option<&'a [u8]>, &'a str);
+    let cases: Vec<Case> = vec![
         (vec![], None, "Usage"),
         (vec!["frobnicate"], None, "frobnicate"),
         (vec!["mug"], None, "give a noun"),
@@ -280,11 +296,18 @@ fn bad_input_exits_2_with_a_message_and_no_panic() {
         (vec!["cue", "--hex", "03"], None, "length prefix"),
         (vec!["cue", "--hex", "07"], None, "back-reference"),
         (vec!["cue", "-"], Some(&[0x01]), "malformed jam"),
-        (vec!["cue", "--hex", "3112", "x.jam"], None, "cannot be used"),
+        (
+            vec!["cue", "--hex", "3112", "x.jam"],
+            None,
+            "cannot be used",
+        ),
     ];
     for (args, stdin, says) in cases {
         let err = bad(&args, stdin);
-        assert!(err.contains(says), "mars {args:?} said {err:?}, not {says:?}");
+        assert!(
+            err.contains(says),
+            "mars {args:?} said {err:?}, not {says:?}"
+        );
     }
 }
 

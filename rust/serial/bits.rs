@@ -155,7 +155,7 @@ impl<'a> BitReader<'a> {
             if i == first {
                 w &= u64::MAX << (from % 64);
             }
-            if i == last && to % 64 != 0 {
+            if i == last && !to.is_multiple_of(64) {
                 w &= (1u64 << (to % 64)) - 1;
             }
             w != 0

@@ -129,7 +129,7 @@ fn cue_protocol_vectors() {
     assert_eq!(cue_text(&[0x49c8c5]).unwrap(), "[[1 2] 1 2]");
     assert_eq!(cue_text(&[0x1_2781_ce81]).unwrap(), "[12345 12345]");
     assert_eq!(
-        cue_text(&[0x2c_aecd_2d9f_01]).unwrap(),
+        cue_text(&[0x2cae_cd2d_9f01]).unwrap(),
         format!("[{} 0]", 0x6576696cu64)
     );
 }
