@@ -208,4 +208,132 @@ mod tests {
         assert!(!unify(&s, &mut old, &mut other));
         s.pop_frame();
     }
+
+    #[test]
+    fn unify_atoms() {
+        let mut s = NockStack::new(1 << 20).unwrap();
+        let (mut a, mut b) = (D(5), D(5));
+        assert!(unify(&s, &mut a, &mut b));
+        let (mut a, mut b) = (D(5), D(6));
+        assert!(!unify(&s, &mut a, &mut b));
+        let mut old = Atom::from_words(&mut s, &[1, 2]).unwrap().as_noun();
+        s.push_frame().unwrap();
+        let mut young = Atom::from_words(&mut s, &[1, 2]).unwrap().as_noun();
+        let mut other = Atom::from_words(&mut s, &[1, 3]).unwrap().as_noun();
+        let mut direct = D(1);
+        assert!(!unify(&s, &mut old, &mut other));
+        assert!(!unify(&s, &mut old, &mut direct));
+        assert!(!unify(&s, &mut direct, &mut old));
+        assert!(!old.same(young));
+        // whichever side the junior one is on, it is the one rewritten
+        assert!(unify(&s, &mut young, &mut old));
+        assert!(young.same(old) && !s.in_frame(young.addr()));
+        s.pop_frame();
+    }
+
+    #[test]
+    fn unify_within_one_frame_keeps_the_first() {
+        let mut s = NockStack::new(1 << 20).unwrap();
+        s.push_frame().unwrap();
+        let mut a = T(&mut s, &[D(1), D(2), D(3)]).unwrap();
+        let mut b = T(&mut s, &[D(1), D(2), D(3)]).unwrap();
+        let (a0, b0) = (a, b);
+        assert!(unify(&s, &mut a, &mut b));
+        assert!(a.same(a0) && b.same(a0));
+        // the second noun's own cells were redirected too (both are in the top frame)
+        assert!(b0.tail().unwrap().same(a0.tail().unwrap()));
+        assert_eq!(format!("{b0}"), "[1 2 3]");
+        s.pop_frame();
+    }
+
+    #[test]
+    fn unify_never_writes_into_senior_frames() {
+        let mut s = NockStack::new(1 << 20).unwrap();
+        s.push_frame().unwrap();
+        let mut x = T(&mut s, &[D(1), D(2), D(3)]).unwrap();
+        let x_tail = x.tail().unwrap();
+        s.push_frame().unwrap();
+        let mut y = T(&mut s, &[D(1), D(2), D(3)]).unwrap();
+        s.push_frame().unwrap();
+        // both nouns are outside the top frame, and their relative age is not known from the top frame: only the
+        // caller's variables are unified
+        let y_tail = y.tail().unwrap();
+        let y0 = y;
+        assert!(unify(&s, &mut x, &mut y));
+        assert!(y.same(x));
+        assert!(x.tail().unwrap().same(x_tail));
+        assert!(
+            y0.tail().unwrap().same(y_tail),
+            "a cell outside the top frame is never rewritten"
+        );
+        s.pop_frame();
+        // now y is in the top frame: its cells point at x's, and x's are untouched
+        let mut y = y0;
+        assert!(unify(&s, &mut y, &mut x));
+        assert!(y.same(x));
+        assert!(y0.tail().unwrap().same(x_tail));
+        assert!(x.tail().unwrap().same(x_tail));
+        s.pop_frame();
+        s.pop_frame();
+    }
+
+    #[test]
+    fn unify_prefers_nouns_outside_the_stack() {
+        let mut h = HeapAlloc::new();
+        let mut s = NockStack::new(1 << 20).unwrap();
+        let mut home = T(&mut h, &[D(7), D(8), D(9)]).unwrap();
+        let home0 = home;
+        s.push_frame().unwrap();
+        let mut mine = T(&mut s, &[D(7), D(8), D(9)]).unwrap();
+        let mine0 = mine;
+        assert!(unify(&s, &mut home, &mut mine));
+        assert!(home.same(home0) && mine.same(home0));
+        assert!(mine0.tail().unwrap().same(home0.tail().unwrap()));
+        // two nouns in the home arena: only the variables are unified
+        let mut a = T(&mut h, &[D(1), D(2)]).unwrap();
+        let mut b = T(&mut h, &[D(1), D(2)]).unwrap();
+        let a0 = a;
+        assert!(unify(&s, &mut a, &mut b));
+        assert!(a.same(a0) && b.same(a0));
+        s.pop_frame();
+    }
+
+    #[test]
+    fn unify_rejects_by_mug_and_at_the_first_difference() {
+        let mut s = NockStack::new(1 << 20).unwrap();
+        s.push_frame().unwrap();
+        let mut a = T(&mut s, &[D(1), D(2), D(3), D(4)]).unwrap();
+        let mut b = T(&mut s, &[D(1), D(2), D(3), D(5)]).unwrap();
+        assert!(!unify(&s, &mut a, &mut b));
+        assert_eq!(format!("{a} {b}"), "[1 2 3 4] [1 2 3 5]");
+        // an equal prefix shared before the difference may be merged, and values stay intact
+        let p = T(&mut s, &[D(1), D(2)]).unwrap();
+        let q = T(&mut s, &[D(1), D(2)]).unwrap();
+        let mut a = T(&mut s, &[p, D(3)]).unwrap();
+        let mut b = T(&mut s, &[q, D(4)]).unwrap();
+        assert!(!unify(&s, &mut a, &mut b));
+        assert_eq!(format!("{a} {b}"), "[[1 2] 3] [[1 2] 4]");
+        // a cell and an atom
+        let mut c = D(3);
+        assert!(!unify(&s, &mut a, &mut c));
+        s.pop_frame();
+    }
+
+    #[test]
+    fn unify_deep_lists() {
+        let mut s = NockStack::new(1 << 26).unwrap();
+        s.push_frame().unwrap();
+        let mut a = D(0);
+        let mut b = D(0);
+        for i in 0..200_000 {
+            a = T(&mut s, &[D(i), a]).unwrap();
+            b = T(&mut s, &[D(i), b]).unwrap();
+        }
+        let b0 = b;
+        assert!(unify(&s, &mut a, &mut b));
+        assert!(b.same(a));
+        assert!(b0.tail().unwrap().same(a.tail().unwrap()));
+        assert!(noun_eq(a, b0));
+        s.pop_frame();
+    }
 }

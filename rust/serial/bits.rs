@@ -143,6 +143,25 @@ impl<'a> BitReader<'a> {
         None
     }
 
+    /// True if any bit in `[from, to)` is one (bits past the end are zero).
+    pub fn any_one(&self, from: u64, to: u64) -> bool {
+        let to = to.min(self.len);
+        if from >= to {
+            return false;
+        }
+        let (first, last) = ((from / 64) as usize, ((to - 1) / 64) as usize);
+        (first..=last).any(|i| {
+            let mut w = self.words[i];
+            if i == first {
+                w &= u64::MAX << (from % 64);
+            }
+            if i == last && !to.is_multiple_of(64) {
+                w &= (1u64 << (to % 64)) - 1;
+            }
+            w != 0
+        })
+    }
+
     /// Copy `n` bits starting at `pos` into `out` (which must hold `ceil(n/64)` words), zero past the end.
     pub fn copy_bits(&self, pos: u64, n: u64, out: &mut [u64]) {
         let words = n.div_ceil(64) as usize;
@@ -173,5 +192,19 @@ mod tests {
         assert_eq!(r.bit(137), Some(true));
         assert_eq!(r.bit(138), None);
         assert_eq!(r.bits(136, 10), 0b10);
+    }
+
+    #[test]
+    fn any_one_is_bounded() {
+        let words = [0, 1 << 5, 0, 1 << 63];
+        let r = BitReader::new(&words);
+        assert!(!r.any_one(0, 69));
+        assert!(r.any_one(0, 70));
+        assert!(r.any_one(69, 70));
+        assert!(!r.any_one(70, 255));
+        assert!(r.any_one(70, 256));
+        assert!(r.any_one(255, u64::MAX));
+        assert!(!r.any_one(256, u64::MAX));
+        assert!(!r.any_one(80, 80));
     }
 }

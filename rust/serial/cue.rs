@@ -124,6 +124,21 @@ fn rub_atom<A: Alloc + ?Sized>(alloc: &mut A, r: &BitReader, rub: &Rub) -> Resul
     Ok(b.finish())
 }
 
+/// The offset a back-reference names. A length over 64 bits is legal if the high value bits (present or past the
+/// end) are zero, as Hoon reads the value as an atom; a value that does not fit in 64 bits names no offset and is
+/// reported as `u64::MAX`.
+fn rub_offset(r: &BitReader, rub: &Rub) -> u64 {
+    if rub.len <= 64 {
+        return r.bits(rub.start, rub.len as u32);
+    }
+    let high = rub.start.saturating_add(64);
+    if r.any_one(high, rub.start.saturating_add(rub.len)) {
+        u64::MAX
+    } else {
+        r.bits(rub.start, 64)
+    }
+}
+
 enum Pending {
     Head { start: u64 },
     Tail { start: u64, head: Noun },
@@ -155,11 +170,7 @@ pub fn cue_words<A: Alloc + ?Sized>(alloc: &mut A, words: &[u64]) -> Result<Noun
                 }
                 Some(true) => {
                     let rub = rub_len(&r, pos + 2)?;
-                    let target = if rub.len > 64 {
-                        u64::MAX
-                    } else {
-                        r.bits(rub.start, rub.len as u32)
-                    };
+                    let target = rub_offset(&r, &rub);
                     pos = pos.saturating_add(2).saturating_add(rub.consumed);
                     *table
                         .get(&target)

@@ -13,3 +13,6 @@ pub use jam::{jam, jam_to_bytes, jam_to_words};
 pub(crate) fn bit_len(v: u64) -> u32 {
     64 - v.leading_zeros()
 }
+
+#[cfg(test)]
+mod tests;

@@ -505,6 +505,7 @@ impl Roots for FrameWords {
         // transparent u64, and words that are not allocated nouns are direct atoms, which the copier leaves alone.
         let words = unsafe { &mut *self.0 };
         for w in words.iter_mut() {
+            // SAFETY: `Noun` is `repr(transparent)` over u64, so a u64 slot is a valid noun slot.
             let n = unsafe { &mut *(w as *mut u64 as *mut Noun) };
             f(n);
         }

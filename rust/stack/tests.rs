@@ -117,3 +117,228 @@ fn collect_top_in_east_and_west_frames_runs_in_constant_space() {
         assert_eq!(format!("{acc}"), "[199999 200000]");
     }
 }
+
+/// Every distinct allocated object reachable from `n` (cells and indirect atoms), by address.
+fn objects(n: Noun) -> std::collections::HashSet<u64> {
+    let mut seen = std::collections::HashSet::new();
+    let mut todo = vec![n];
+    while let Some(x) = todo.pop() {
+        if x.is_allocated() && seen.insert(x.addr()) {
+            if let Some(c) = x.as_cell() {
+                todo.push(c.head());
+                todo.push(c.tail());
+            }
+        }
+    }
+    seen
+}
+
+/// A DAG with 2^levels leaves but only `levels` distinct cells above a shared big atom.
+fn doubling(stack: &mut NockStack, leaf: Noun, levels: usize) -> Noun {
+    let mut n = leaf;
+    for _ in 0..levels {
+        n = T(stack, &[n, n]).unwrap();
+    }
+    n
+}
+
+#[test]
+fn a_dag_keeps_its_sharing_through_five_pops() {
+    let mut s = NockStack::new(1 << 22).unwrap();
+    let base = T(&mut s, &[D(1), D(2)]).unwrap();
+    // frame k (1..=5) allocates piece k-1; later frames point into earlier ones
+    let mut pieces = Vec::new();
+    for depth in 1..=5 {
+        s.push_frame().unwrap();
+        pieces.push(big(&mut s, 1 << 62 | depth));
+    }
+    let originals = pieces.clone();
+    // the top frame builds a DAG over pieces from every frame, with heavy reuse: 2^30 paths, 30 cells
+    let leaf = T(&mut s, &[pieces[0], pieces[2], pieces[4], base]).unwrap();
+    let dag = doubling(&mut s, leaf, 30);
+    let mut root = T(&mut s, &[dag, dag, pieces[1], pieces[3], leaf]).unwrap();
+    let want_objects = objects(root).len();
+    // 30 doubling cells, 3 leaf cells, 4 root cells, 5 pieces and the base cell
+    assert_eq!(want_objects, 30 + 3 + 4 + 5 + 1);
+    let want_mug = crate::mug::mug(root);
+    let want_text = format!("{leaf}");
+    let tail = |n: Noun, k: usize| (0..k).fold(n, |n, _| n.tail().unwrap());
+    for pops in 1..=5 {
+        s.pop_preserving(&mut root).unwrap();
+        let depth = 5 - pops;
+        assert_eq!(s.depth(), depth);
+        // sharing kept: the same number of distinct objects, however many times each is referenced
+        assert_eq!(objects(root).len(), want_objects, "after {pops} pops");
+        let c = root.as_cell().unwrap();
+        let dag = c.head();
+        assert!(dag.same(c.tail().head().unwrap()));
+        let mut leaf = dag;
+        for _ in 0..30 {
+            let h = leaf.head().unwrap();
+            assert!(
+                h.same(leaf.tail().unwrap()),
+                "each level's two halves stay one object"
+            );
+            leaf = h;
+        }
+        assert!(
+            leaf.same(tail(root, 4)),
+            "the leaf reached through the dag is the root's last element"
+        );
+        assert_eq!(format!("{leaf}"), want_text);
+        // pieces from popped frames now live in the current frame; pieces from live frames were not moved
+        let now = [
+            leaf.head().unwrap(),
+            tail(root, 2).head().unwrap(),
+            tail(leaf, 1).head().unwrap(),
+            tail(root, 3).head().unwrap(),
+            tail(leaf, 2).head().unwrap(),
+        ];
+        for (k, piece) in now.iter().enumerate() {
+            if k < depth {
+                assert!(piece.same(originals[k]), "piece {k} after {pops} pops");
+            } else {
+                assert!(s.in_frame(piece.addr()), "piece {k} after {pops} pops");
+            }
+            assert_eq!(
+                piece.as_atom().unwrap().words()[0],
+                1 << 62 | (k as u64 + 1)
+            );
+        }
+        assert!(
+            tail(leaf, 3).same(base),
+            "the root frame's cell is never copied"
+        );
+        assert!(s.in_frame(root.addr()));
+        assert_eq!(crate::mug::mug(root), want_mug);
+    }
+}
+
+#[test]
+fn preserve_of_many_roots_shares_across_roots() {
+    let mut s = NockStack::new(1 << 20).unwrap();
+    s.push_frame().unwrap();
+    let shared = big(&mut s, 99 << 40);
+    let a = T(&mut s, &[shared, D(1)]).unwrap();
+    let b = T(&mut s, &[D(2), shared]).unwrap();
+    let mut roots = vec![a, b, shared, D(5)];
+    s.pop_preserving(&mut roots).unwrap();
+    assert!(roots[0].head().unwrap().same(roots[2]));
+    assert!(roots[1].tail().unwrap().same(roots[2]));
+    assert_eq!(roots[3], D(5));
+    assert_eq!(objects(T(&mut s, &[roots[0], roots[1]]).unwrap()).len(), 4);
+}
+
+#[test]
+fn alloc_exhaustion_is_oom() {
+    let mut s = NockStack::new(1 << 16).unwrap();
+    for frame in 0..3 {
+        let free = s.free_words();
+        assert_eq!(s.alloc_words(free + 1).err(), Some(Oom), "frame {frame}");
+        assert_eq!(s.alloc_words(usize::MAX / 16).err(), Some(Oom));
+        assert_eq!(s.free_words(), free, "a failed allocation takes nothing");
+        let cp = s.checkpoint();
+        assert!(s.alloc_words(free).is_ok());
+        assert_eq!(s.free_words(), 0);
+        assert_eq!(Cell::new(&mut s, D(1), D(2)).err(), Some(Oom));
+        assert_eq!(Atom::new(&mut s, u64::MAX).err(), Some(Oom));
+        s.restore(cp);
+        s.alloc_words(free / 2).unwrap();
+        s.push_frame().unwrap();
+    }
+}
+
+#[test]
+fn push_exhaustion_is_oom() {
+    let mut s = NockStack::new(1 << 16).unwrap();
+    for _frame in 0..2 {
+        let cp = s.checkpoint();
+        let free = s.free_words();
+        let mut n = 0;
+        while s.push(n as u64).is_ok() {
+            n += 1;
+        }
+        assert_eq!(n, free);
+        assert_eq!(s.push(7), Err(Oom));
+        assert_eq!(s.alloc_words(1).err(), Some(Oom));
+        assert_eq!(s.push_frame(), Err(Oom));
+        // the words pushed are intact
+        assert_eq!(s.pop(), free as u64 - 1);
+        assert_eq!(s.peek(0), free as u64 - 2);
+        s.restore(cp);
+        s.push_frame().unwrap();
+    }
+}
+
+#[test]
+fn push_frame_exhaustion_is_oom() {
+    let mut s = NockStack::new(1 << 16).unwrap();
+    let mut depth = 0;
+    loop {
+        match s.push_frame() {
+            Ok(()) => {
+                depth += 1;
+                // use up most of each frame so the gap shrinks quickly
+                let take = s.free_words() / 2;
+                s.alloc_words(take).unwrap();
+            }
+            Err(e) => {
+                assert_eq!(e, Oom);
+                break;
+            }
+        }
+        assert!(depth < 100, "frames never ran out");
+    }
+    assert_eq!(s.depth(), depth);
+    for _ in 0..depth {
+        s.pop_frame();
+    }
+    assert_eq!(s.depth(), 0);
+}
+
+#[test]
+fn preserve_exhaustion_is_oom_and_restore_recovers() {
+    let mut s = NockStack::new(1 << 16).unwrap();
+    let kept = T(&mut s, &[D(1), D(2)]).unwrap();
+    let cp = s.checkpoint();
+    s.push_frame().unwrap();
+    // an atom over half the gap cannot be copied out next to itself
+    let words = s.free_words() * 6 / 10;
+    let data: Vec<u64> = (1..=words as u64 - 2).collect();
+    let mut huge = Atom::from_words(&mut s, &data).unwrap().as_noun();
+    assert_eq!(s.pop_preserving(&mut huge), Err(Oom));
+    // a list too long to copy fails the same way, part way through
+    s.restore(cp);
+    s.push_frame().unwrap();
+    let mut l = D(0);
+    while s.free_words() > 3 * 1024 {
+        l = T(&mut s, &[D(1), l]).unwrap();
+    }
+    assert_eq!(s.pop_preserving(&mut l), Err(Oom));
+    s.restore(cp);
+    assert_eq!(s.depth(), 0);
+    assert_eq!(format!("{kept}"), "[1 2]");
+    // and the stack is usable again
+    s.push_frame().unwrap();
+    let mut n = T(&mut s, &[kept, D(3)]).unwrap();
+    s.pop_preserving(&mut n).unwrap();
+    assert_eq!(format!("{n}"), "[[1 2] 3]");
+}
+
+#[test]
+fn preserve_into_an_east_parent() {
+    // Pops from a west frame into an east frame and back, checking both copy directions.
+    let mut s = NockStack::new(1 << 20).unwrap();
+    s.push_frame().unwrap(); // east
+    s.push_frame().unwrap(); // west
+    let a = big(&mut s, 5 << 60);
+    let mut n = T(&mut s, &[a, a, D(9)]).unwrap();
+    s.pop_preserving(&mut n).unwrap();
+    assert!(s.in_frame(n.addr()));
+    assert!(s.in_frame(n.head().unwrap().addr()));
+    s.pop_preserving(&mut n).unwrap();
+    assert!(s.in_frame(n.addr()));
+    let c = n.as_cell().unwrap();
+    assert!(c.head().same(c.tail().head().unwrap()));
+    assert_eq!(c.tail().tail(), Some(D(9)));
+}
