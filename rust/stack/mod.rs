@@ -15,8 +15,10 @@
 //! run in constant space. Exhaustion is an error ([`Oom`]), never an abort.
 
 mod copy;
+mod extract;
 
 pub use copy::Roots;
+pub use extract::{extract, ExtractStats};
 
 use crate::noun::{Alloc, Noun, Oom};
 use std::ptr::NonNull;
