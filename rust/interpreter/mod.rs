@@ -303,7 +303,7 @@ fn collect(ctx: &mut Context, sub: &mut Noun, fol: &mut Noun) -> Result<(), Halt
 
 /// Evaluate one formula: either finish with a value or push work and continue with a sub-formula.
 #[inline]
-fn eval(ctx: &mut Context, sub: Noun, mut fol: Noun) -> Result<Step, Halt> {
+fn eval(ctx: &mut Context, mut sub: Noun, mut fol: Noun) -> Result<Step, Halt> {
     loop {
         ctx.stats.ops += 1;
         let f = cell(fol)?;
@@ -318,6 +318,7 @@ fn eval(ctx: &mut Context, sub: Noun, mut fol: Noun) -> Result<Step, Halt> {
             }
             return exit();
         };
+        // Operands that are `[0 axis]` or `[1 constant]` are evaluated in place, without a work item.
         match code {
             0 => {
                 let axis = arg.as_atom().ok_or(Halt::Crash(Mote::Exit))?;
@@ -329,35 +330,77 @@ fn eval(ctx: &mut Context, sub: Noun, mut fol: Noun) -> Result<Step, Halt> {
             1 => return Ok(Step::Go(Next::Ret(arg))),
             2 => {
                 let a = cell(arg)?;
+                if let (Some(b), Some(c)) = (quick(ctx, sub, a.head()), quick(ctx, sub, a.tail())) {
+                    sub = b?;
+                    fol = c?;
+                    at_call(ctx, &mut sub, &mut fol)?;
+                    continue;
+                }
                 push3(&mut ctx.stack, sub, a.tail(), OP_2_FOL)?;
                 fol = a.head();
             }
             3 => {
+                if let Some(v) = quick(ctx, sub, arg) {
+                    return Ok(Step::Go(Next::Ret(Noun::flag(v?.is_cell()))));
+                }
                 ctx.stack.push(OP_3)?;
                 fol = arg;
             }
             4 => {
+                if let Some(v) = quick(ctx, sub, arg) {
+                    return Ok(Step::Go(Next::Ret(increment(&mut ctx.stack, v?)?)));
+                }
                 ctx.stack.push(OP_4)?;
                 fol = arg;
             }
             5 => {
                 let a = cell(arg)?;
+                if let Some(x) = quick(ctx, sub, a.head()) {
+                    let mut x = x?;
+                    if let Some(y) = quick(ctx, sub, a.tail()) {
+                        let mut y = y?;
+                        return Ok(Step::Go(Next::Ret(Noun::flag(unify(
+                            &ctx.stack, &mut x, &mut y,
+                        )))));
+                    }
+                    push2(&mut ctx.stack, x, OP_5_DONE)?;
+                    fol = a.tail();
+                    continue;
+                }
                 push3(&mut ctx.stack, sub, a.tail(), OP_5_B)?;
                 fol = a.head();
             }
             6 => {
                 let a = cell(arg)?;
                 let yn = cell(a.tail())?;
+                if let Some(t) = quick(ctx, sub, a.head()) {
+                    fol = match t?.raw() {
+                        0 => yn.head(),
+                        1 => yn.tail(),
+                        _ => return exit(),
+                    };
+                    continue;
+                }
                 push4(&mut ctx.stack, sub, yn.head(), yn.tail(), OP_6)?;
                 fol = a.head();
             }
             7 => {
                 let a = cell(arg)?;
+                if let Some(v) = quick(ctx, sub, a.head()) {
+                    sub = v?;
+                    fol = a.tail();
+                    continue;
+                }
                 push2(&mut ctx.stack, a.tail(), OP_7)?;
                 fol = a.head();
             }
             8 => {
                 let a = cell(arg)?;
+                if let Some(v) = quick(ctx, sub, a.head()) {
+                    sub = Cell::new(&mut ctx.stack, v?, sub)?.as_noun();
+                    fol = a.tail();
+                    continue;
+                }
                 push3(&mut ctx.stack, sub, a.tail(), OP_8)?;
                 fol = a.head();
             }
@@ -365,6 +408,16 @@ fn eval(ctx: &mut Context, sub: Noun, mut fol: Noun) -> Result<Step, Halt> {
                 let a = cell(arg)?;
                 if a.head().is_cell() {
                     return exit();
+                }
+                if let Some(core) = quick(ctx, sub, a.tail()) {
+                    match call_arm(ctx, core?, a.head())? {
+                        Arm::Product(v) => return Ok(Step::Go(Next::Ret(v))),
+                        Arm::Eval(s, f) => {
+                            sub = s;
+                            fol = f;
+                            continue;
+                        }
+                    }
                 }
                 push2(&mut ctx.stack, a.head(), OP_9)?;
                 fol = a.tail();
@@ -374,6 +427,20 @@ fn eval(ctx: &mut Context, sub: Noun, mut fol: Noun) -> Result<Step, Halt> {
                 let spec = cell(a.head())?;
                 if spec.head().is_cell() {
                     return exit();
+                }
+                if let Some(value) = quick(ctx, sub, spec.tail()) {
+                    let value = value?;
+                    if let Some(target) = quick(ctx, sub, a.tail()) {
+                        return Ok(Step::Go(Next::Ret(edit(
+                            &mut ctx.stack,
+                            spec.head(),
+                            value,
+                            target?,
+                        )?)));
+                    }
+                    push3(&mut ctx.stack, value, spec.head(), OP_10_DONE)?;
+                    fol = a.tail();
+                    continue;
                 }
                 // value first, then target (as +mink does)
                 push4(&mut ctx.stack, sub, spec.head(), a.tail(), OP_10_TGT)?;
@@ -405,6 +472,55 @@ fn eval(ctx: &mut Context, sub: Noun, mut fol: Noun) -> Result<Step, Halt> {
             _ => return exit(),
         }
     }
+}
+
+/// Evaluate a `[0 axis]` or `[1 constant]` operand in place; `None` for any other formula.
+#[inline(always)]
+fn quick(ctx: &mut Context, sub: Noun, f: Noun) -> Option<Result<Noun, Halt>> {
+    let c = f.as_cell()?;
+    match c.head().raw() {
+        0 => {
+            ctx.stats.ops += 1;
+            Some(
+                c.tail()
+                    .as_atom()
+                    .and_then(|axis| slot(sub, axis))
+                    .ok_or(Halt::Crash(Mote::Exit)),
+            )
+        }
+        1 => {
+            ctx.stats.ops += 1;
+            Some(Ok(c.tail()))
+        }
+        _ => None,
+    }
+}
+
+/// What running an arm turned into: a jet's product, or the arm's formula to evaluate against the core.
+enum Arm {
+    Product(Noun),
+    Eval(Noun, Noun),
+}
+
+/// Nock 9 once the core is known: try the jet, else find the arm and go through the call-site checks.
+#[inline(always)]
+fn call_arm(ctx: &mut Context, mut core: Noun, axis: Noun) -> Result<Arm, Halt> {
+    if !ctx.jets.disabled {
+        if let Some(jet) = ctx.jets.find(core, axis) {
+            match jet(ctx, core) {
+                Ok(v) => {
+                    ctx.stats.jet_hits += 1;
+                    return Ok(Arm::Product(v));
+                }
+                Err(JetErr::Punt) => {}
+                Err(JetErr::Fail(m)) => return Err(Halt::Crash(m)),
+            }
+        }
+    }
+    let axis = axis.as_atom().ok_or(Halt::Crash(Mote::Exit))?;
+    let mut arm = slot(core, axis).ok_or(Halt::Crash(Mote::Exit))?;
+    at_call(ctx, &mut core, &mut arm)?;
+    Ok(Arm::Eval(core, arm))
 }
 
 /// Deliver `res` to the work item on top of the stack.
@@ -470,24 +586,10 @@ fn ret(ctx: &mut Context, mut res: Noun) -> Result<Step, Halt> {
             }
             OP_9 => {
                 let axis = noun(ctx.stack.pop());
-                let mut core = res;
-                if !ctx.jets.disabled {
-                    if let Some(jet) = ctx.jets.find(core, axis) {
-                        match jet(ctx, core) {
-                            Ok(v) => {
-                                ctx.stats.jet_hits += 1;
-                                res = v;
-                                continue;
-                            }
-                            Err(JetErr::Punt) => {}
-                            Err(JetErr::Fail(m)) => return Err(Halt::Crash(m)),
-                        }
-                    }
+                match call_arm(ctx, res, axis)? {
+                    Arm::Product(v) => res = v,
+                    Arm::Eval(core, arm) => return Ok(Step::Go(Next::Eval(core, arm))),
                 }
-                let axis = axis.as_atom().ok_or(Halt::Crash(Mote::Exit))?;
-                let mut arm = slot(core, axis).ok_or(Halt::Crash(Mote::Exit))?;
-                at_call(ctx, &mut core, &mut arm)?;
-                return Ok(Step::Go(Next::Eval(core, arm)));
             }
             OP_10_TGT => {
                 let [sub, axis, target_fol] = ctx.stack.pop_all::<3>().map(noun);
