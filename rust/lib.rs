@@ -13,4 +13,7 @@ pub mod text;
 pub mod interpreter;
 pub mod jets;
 
+pub mod serf;
+pub mod snapshot;
+
 pub mod cli;

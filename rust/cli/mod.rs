@@ -6,6 +6,7 @@ mod noun_tools;
 
 use clap::{Parser, Subcommand};
 
+pub use eval::render_trace_entry;
 pub use input::{NounInput, NounSource};
 
 /// Exit status for bad input or usage.
@@ -32,6 +33,16 @@ enum Command {
     Cue(noun_tools::CueArgs),
     /// Evaluate a Nock formula against a subject.
     Eval(eval::EvalArgs),
+    /// Run as Urbit's serf: `mars serf <pier> <key> <flags> <cache-size> <loom-bits> <at-event> [win-handle]`
+    /// (spawned by the king; speaks the newt protocol on stdin/stdout).
+    Serf(SerfCmd),
+}
+
+#[derive(clap::Args)]
+struct SerfCmd {
+    /// The king's positional arguments, validated by the serf itself.
+    #[arg(allow_hyphen_values = true, trailing_var_arg = true, num_args = 0..)]
+    args: Vec<String>,
 }
 
 /// Run the CLI; returns the process exit status.
@@ -49,6 +60,7 @@ pub fn main() -> i32 {
         Command::Jam(a) => noun_tools::jam(a),
         Command::Cue(a) => noun_tools::cue(a),
         Command::Eval(a) => eval::eval(a),
+        Command::Serf(a) => return crate::serf::main(&a.args),
     };
     match result {
         Ok(code) => code,
