@@ -14,6 +14,7 @@ pub mod interpreter;
 pub mod jets;
 
 pub mod serf;
+pub mod king;
 pub mod snapshot;
 
 pub mod cli;

@@ -1,5 +1,6 @@
 //! The `mars` command line: the serf entry point and the debugging tools.
 
+mod boot;
 mod eval;
 mod input;
 mod noun_tools;
@@ -36,6 +37,12 @@ enum Command {
     /// Run as Urbit's serf: `mars serf <pier> <key> <flags> <cache-size> <loom-bits> <at-event> [win-handle]`
     /// (spawned by the king; speaks the newt protocol on stdin/stdout).
     Serf(SerfCmd),
+    /// Boot a pill through the test king and a real `mars serf`, with a progress line per phase and per event.
+    Boot(boot::BootArgs),
+    /// Write the project's own test pill.
+    MakePill(boot::MakePillArgs),
+    /// Benchmark trivial `%work` events through the real pipes (own pill).
+    BenchSerf(boot::BenchArgs),
 }
 
 #[derive(clap::Args)]
@@ -61,6 +68,9 @@ pub fn main() -> i32 {
         Command::Cue(a) => noun_tools::cue(a),
         Command::Eval(a) => eval::eval(a),
         Command::Serf(a) => return crate::serf::main(&a.args),
+        Command::Boot(a) => boot::boot(a),
+        Command::MakePill(a) => boot::make_pill(a),
+        Command::BenchSerf(a) => boot::bench(a),
     };
     match result {
         Ok(code) => code,
