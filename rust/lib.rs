@@ -13,8 +13,8 @@ pub mod text;
 pub mod interpreter;
 pub mod jets;
 
-pub mod serf;
 pub mod king;
+pub mod serf;
 pub mod snapshot;
 
 pub mod cli;

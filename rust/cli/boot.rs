@@ -100,8 +100,8 @@ pub fn boot(a: BootArgs) -> Result<i32, String> {
             ),
             None => (test_pill::pill_bytes(), "the mars test pill".to_string()),
         };
-        let mut h = HeapAlloc::new();
-        let pill = parse_pill(&mut h, &bytes)?;
+        // The pill's nouns go into the log, so they live in the king's heap.
+        let pill = parse_pill(&mut king.heap, &bytes)?;
         eprintln!(
             "pill: %{} from {source}: {} boot formulas, {} mod, {} use events",
             pill.name,
@@ -226,7 +226,7 @@ pub fn bench(a: BenchArgs) -> Result<i32, String> {
     opts.flags = 128 | 64;
     let mut king = King::start(opts, Chatter::Collect).map_err(|e| e.to_string())?;
     let mut h = HeapAlloc::new();
-    let pill = parse_pill(&mut h, &test_pill::pill_bytes())?;
+    let pill = parse_pill(&mut king.heap, &test_pill::pill_bytes())?;
     king.boot(&pill, &BootOptions::new(0))
         .map_err(|e| e.to_string())?;
     let wire = T(&mut king.heap, &[tas("mars"), tas("bench"), D(0)]).map_err(|e| e.to_string())?;
@@ -264,8 +264,8 @@ pub fn bench(a: BenchArgs) -> Result<i32, String> {
     let mut got = 0;
     while got < a.events {
         while sent < a.events && sent - got < a.depth.max(1) {
-            let job = T(&mut h, &[D(0x8000_000d_0000_0000 + sent as u64), ovum])
-                .map_err(|e| e.to_string())?;
+            let job =
+                T(&mut h, &[D(0x1000_0000 + sent as u64), ovum]).map_err(|e| e.to_string())?;
             let w = T(&mut h, &[tas("work"), D(0), job]).map_err(|e| e.to_string())?;
             serf.send(w).map_err(|e| e.to_string())?;
             sent += 1;

@@ -269,7 +269,9 @@ impl SerfProcess {
                 .read_frame()
                 .map_err(|e| DriverError(format!("reading from the serf: {e}")))?;
             let n = cue_bytes(h, &body).map_err(|e| DriverError(format!("bad plea: {e}")))?;
-            let c = n.as_cell().ok_or_else(|| DriverError("plea is an atom".into()))?;
+            let c = n
+                .as_cell()
+                .ok_or_else(|| DriverError("plea is an atom".into()))?;
             if c.head() == SLOG {
                 let [pri, tank] = tuple::<2>("%slog", c.tail())?;
                 let pri = match pri.as_u64() {
@@ -343,7 +345,12 @@ impl SerfProcess {
     }
 
     /// `[%work mil job]`.
-    pub fn work(&mut self, h: &mut HeapAlloc, mil: u64, job: Noun) -> Result<WorkResult, DriverError> {
+    pub fn work(
+        &mut self,
+        h: &mut HeapAlloc,
+        mil: u64,
+        job: Noun,
+    ) -> Result<WorkResult, DriverError> {
         let m = writ::num(h, mil).map_err(oom)?;
         let w = T(h, &[WORK, m, job]).map_err(oom)?;
         self.send(w)?;
@@ -408,7 +415,12 @@ impl SerfProcess {
     }
 
     /// `[%peek mil sam]`.
-    pub fn peek(&mut self, h: &mut HeapAlloc, mil: u64, sam: Noun) -> Result<PeekResult, DriverError> {
+    pub fn peek(
+        &mut self,
+        h: &mut HeapAlloc,
+        mil: u64,
+        sam: Noun,
+    ) -> Result<PeekResult, DriverError> {
         let m = writ::num(h, mil).map_err(oom)?;
         let w = T(h, &[PEEK, m, sam]).map_err(oom)?;
         self.send(w)?;

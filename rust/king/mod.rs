@@ -59,7 +59,8 @@ impl King {
         self.serf.as_ref().map_or(0, |s| s.event)
     }
 
-    /// Boot: write the boot sequence to the log and play it as one batch (the lifecycle consumes all of it).
+    /// Boot: write the boot sequence to the log and play it as one batch (the lifecycle consumes all of it). The
+    /// pill's nouns end up in the log, so they must live in [`King::heap`] (parse the pill into it).
     pub fn boot(&mut self, pill: &Pill, o: &BootOptions) -> Result<PlayResult, DriverError> {
         if !self.log.is_empty() || self.event() != 0 {
             return Err(DriverError("boot: the pier is not empty".into()));
@@ -113,7 +114,8 @@ impl King {
         let now = Atom::from_u128(&mut self.heap, now)
             .map_err(|_| DriverError("out of memory".into()))?
             .as_noun();
-        let job = T(&mut self.heap, &[now, ovum]).map_err(|_| DriverError("out of memory".into()))?;
+        let job =
+            T(&mut self.heap, &[now, ovum]).map_err(|_| DriverError("out of memory".into()))?;
         let serf = self.serf.as_mut().ok_or_else(no_serf)?;
         let r = serf.work(&mut self.heap, mil, job)?;
         match &r {
