@@ -459,7 +459,7 @@ fn cram_writes_a_loadable_rock_and_pack_keeps_state() {
 fn quiet_flag_drops_slogs_and_verbose_flogs() {
     let p = pier("quiet");
     let mut o = opts(&p);
-    o.flags = 128 | 64 | 16 | 32; // quiet, verbose, dry run
+    o.flags = 128 | 64 | 16 | 32 | 256; // quiet, verbose, dry run, trace
     let mut king = King::start(o, Chatter::Collect).unwrap();
     boot_own(&mut king);
     work_done(&mut king, "slog");
@@ -470,6 +470,11 @@ fn quiet_flag_drops_slogs_and_verbose_flogs() {
     king.save().unwrap();
     // Dry run: nothing was written.
     assert!(!p.join(".urb/chk/mars-0.jam").exists());
+    // Trace: one record per computation.
+    let pid = king.serf().unwrap().pid();
+    let trace = std::fs::read_to_string(p.join(format!(".urb/put/trace/mars-{pid}.json"))).unwrap();
+    assert!(trace.starts_with("[\n"));
+    assert!(trace.contains("\"name\":\"boot\"") && trace.contains("\"name\":\"work\""));
     let _ = std::fs::remove_dir_all(&p);
 }
 

@@ -34,9 +34,9 @@ impl TraceFile {
     /// Record a computation `name` that began at `t0` (from [`TraceFile::now_us`]) for event `eve`.
     pub fn record(&mut self, name: &str, t0: u64, eve: u64) {
         let dur = self.now_us().saturating_sub(t0);
-        let _ = write!(
+        let _ = writeln!(
             self.w,
-            "{{\"name\":\"{name}\",\"cat\":\"serf\",\"ph\":\"X\",\"ts\":{t0},\"dur\":{dur},\"pid\":{},\"tid\":1,\"args\":{{\"eve\":{eve}}}}},\n",
+            "{{\"name\":\"{name}\",\"cat\":\"serf\",\"ph\":\"X\",\"ts\":{t0},\"dur\":{dur},\"pid\":{},\"tid\":1,\"args\":{{\"eve\":{eve}}}}},",
             self.pid
         );
         let _ = self.w.flush();

@@ -148,6 +148,8 @@ pub struct JamSnapshot {
     newest: Option<(u64, usize)>,
     /// Root-frame words at which the next collection happens.
     collect_at: usize,
+    /// Words live after the last collection.
+    live: usize,
 }
 
 impl JamSnapshot {
@@ -158,6 +160,7 @@ impl JamSnapshot {
             dry_run,
             newest: None,
             collect_at: MIN_ROOT_WORDS,
+            live: 0,
         }
     }
 
@@ -204,9 +207,12 @@ impl JamSnapshot {
         if ctx.stack.depth() != 0 {
             return Ok(());
         }
-        if force || ctx.stack.frame_alloc_words() > self.collect_at {
+        // On a small stack, collect before the root frame takes an eighth of it.
+        let floor = MIN_ROOT_WORDS.min(ctx.stack.size_bytes() / 8 / 8);
+        if force || ctx.stack.frame_alloc_words() > self.collect_at.min(floor.max(self.live * 2)) {
             let live = collect_root(ctx, state, pins)?;
-            self.collect_at = MIN_ROOT_WORDS.max(live * 2);
+            self.live = live;
+            self.collect_at = floor.max(live * 2);
         }
         Ok(())
     }
@@ -235,7 +241,7 @@ impl Snapshot for JamSnapshot {
             return Ok(None);
         }
         // Newest first.
-        valid.sort_by(|a, b| b.1.seq.cmp(&a.1.seq));
+        valid.sort_by_key(|v| std::cmp::Reverse(v.1.seq));
         for (i, h, payload) in &valid {
             match JamSnapshot::decode(ctx, h, payload) {
                 Ok(state) => {
