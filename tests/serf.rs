@@ -521,3 +521,52 @@ fn committed_pill_matches_the_generator() {
         "regenerate with `mars make-pill`"
     );
 }
+
+#[test]
+fn root_frame_collection_over_many_events() {
+    // A 4 MiB stack: the root frame is collected every few hundred events, including in the middle of %play
+    // batches (where the rest of the batch must survive).
+    let p = pier("gc");
+    let mut o = opts(&p);
+    o.loom_bits = 22;
+    o.flags = 128 | 16;
+    let mut king = King::start(o.clone(), Chatter::Collect).unwrap();
+    boot_own(&mut king);
+    let mut last = 0;
+    for _ in 0..3000 {
+        last = work_done(&mut king, "noop").1;
+    }
+    assert_eq!(peek_count(&mut king), 3006);
+    let collections = king
+        .serf()
+        .unwrap()
+        .flogs
+        .iter()
+        .filter(|f| f.contains("collected the root frame"))
+        .count();
+    assert!(collections >= 3, "only {collections} collections");
+    assert!(king.shutdown().unwrap().success());
+    let (eve, mug) = king.restart().unwrap();
+    assert_eq!((eve, mug), (3008, last));
+    king.kill();
+    // Replay everything from scratch on the same small stack: lifecycle over the first 500, then batches.
+    let p2 = pier("gc-replay");
+    let mut o2 = o;
+    o2.pier = p2.clone();
+    let mut k2 = King::start(o2, Chatter::Collect).unwrap();
+    k2.log = king.log.clone();
+    assert_eq!(k2.replay().unwrap(), Some(last));
+    let mid_batch = k2
+        .serf()
+        .unwrap()
+        .flogs
+        .iter()
+        .filter(|f| f.contains("collected the root frame"))
+        .count();
+    assert!(mid_batch >= 1, "no collection during the replay batches");
+    assert_eq!(peek_count(&mut k2), 3006);
+    drop(k2);
+    drop(king);
+    let _ = std::fs::remove_dir_all(&p);
+    let _ = std::fs::remove_dir_all(&p2);
+}

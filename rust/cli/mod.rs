@@ -41,8 +41,17 @@ enum Command {
     Boot(boot::BootArgs),
     /// Write the project's own test pill.
     MakePill(boot::MakePillArgs),
-    /// Benchmark trivial `%work` events through the real pipes (own pill).
-    BenchSerf(boot::BenchArgs),
+    /// Benchmarks.
+    Bench {
+        #[command(subcommand)]
+        which: BenchCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum BenchCmd {
+    /// Trivial `%work` events through the real pipes to a `mars serf` running the own pill.
+    Serf(boot::BenchArgs),
 }
 
 #[derive(clap::Args)]
@@ -70,7 +79,9 @@ pub fn main() -> i32 {
         Command::Serf(a) => return crate::serf::main(&a.args),
         Command::Boot(a) => boot::boot(a),
         Command::MakePill(a) => boot::make_pill(a),
-        Command::BenchSerf(a) => boot::bench(a),
+        Command::Bench {
+            which: BenchCmd::Serf(a),
+        } => boot::bench(a),
     };
     match result {
         Ok(code) => code,

@@ -102,9 +102,20 @@ impl Serf {
 
     /// Let the snapshot see the state (and collect the root frame if it has grown).
     fn maintain(&mut self, pins: &mut dyn crate::stack::Roots) -> Result<(), Fatal> {
+        let before = self.ctx.stack.frame_alloc_words();
         self.snap
             .extract(&mut self.ctx, &mut self.state, pins)
-            .map_err(Fatal::from)
+            .map_err(Fatal::from)?;
+        let after = self.ctx.stack.frame_alloc_words();
+        if after < before {
+            self.verbose(&format!(
+                "mars: collected the root frame at event {}: {} KiB -> {} KiB",
+                self.state.event,
+                before * 8 / 1024,
+                after * 8 / 1024
+            ));
+        }
+        Ok(())
     }
 
     fn verbose(&self, text: &str) {
