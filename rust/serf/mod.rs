@@ -41,6 +41,7 @@ pub fn main(args: &[String]) -> i32 {
             return 1;
         }
     };
+    init_tracing(args.flags.verbose());
     // SAFETY: setting a signal disposition to SIG_IGN is always sound.
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_IGN);
@@ -67,6 +68,40 @@ pub fn main(args: &[String]) -> i32 {
             1
         }
     }
+}
+
+/// Writes to stderr with `\n` turned into `\r\n` (the king shows stderr on a raw-mode terminal).
+struct CrLfStderr;
+
+impl std::io::Write for CrLfStderr {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let mut out = Vec::with_capacity(buf.len() + 8);
+        for &b in buf {
+            if b == b'\n' && out.last() != Some(&b'\r') {
+                out.push(b'\r');
+            }
+            out.push(b);
+        }
+        std::io::stderr().write_all(&out)?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stderr().flush()
+    }
+}
+
+/// Route `tracing` output to stderr with CR LF line ends: warnings and errors, and debug output when verbose.
+fn init_tracing(verbose: bool) {
+    let level = if verbose {
+        tracing::Level::DEBUG
+    } else {
+        tracing::Level::WARN
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_writer(|| CrLfStderr)
+        .with_max_level(level)
+        .try_init();
 }
 
 /// Duplicate fds 0 and 1 to private close-on-exec descriptors, then point fd 0 at /dev/null and fd 1 at stderr, so
