@@ -121,6 +121,11 @@ fn own_pill_full_cycle() {
             assert_eq!(card.head(), Some(tas("crud")));
             let goof = card.tail().unwrap().head().unwrap();
             assert_eq!(goof.head(), Some(tas("exit")));
+            // The trace (a %mean hint) was rendered by the kernel's +mook, obtained through +wish.
+            let tang = goof.tail().unwrap();
+            let tank = tang.head().unwrap();
+            assert_eq!(mars::king::driver::render_tank(tank), "mars-test: mook");
+            assert_eq!(tang.tail(), Some(D(0)));
             (eve, job)
         }
         other => panic!("expected %swap, got {other:?}"),

@@ -16,7 +16,8 @@
 //!   `[//mars [%count counter]]`.
 //!
 //! `+peek` takes `[lyc [? path]]`: `/count` gives `[~ %noun counter]`, `/log` `[~ %noun log]`, `/crash` crashes,
-//! anything else `~`. `+wish` and `+load` crash (so traces are rendered as `~`).
+//! anything else `~`. `+wish` ignores its text and produces a stand-in `+mook` whose tang is always
+//! `~[[%leaf "mars-test: mook"]]`; `+load` crashes.
 //!
 //! The lifecycle (`bot`'s first formula) is a larval driver like Arvo's: against `[[1 KERNEL] events]` it builds the
 //! kernel from the second boot formula, then pokes it with every remaining `[now ovum]` of the boot sequence, and
@@ -162,10 +163,21 @@ fn peek_body(b: &mut B) -> Noun {
     b.ife(is_crash, crash, body)
 }
 
+/// `+wish`'s gate body: whatever the text, produce a stand-in `+mook`: a gate that turns any tone into
+/// `[%2 [[%leaf "mars-test: mook"] ~]]`, so the serf's trace rendering path runs end to end.
+fn wish_body(b: &mut B) -> Noun {
+    let tank = b.leaf("mars-test: mook");
+    let toon = b.t(&[D(2), tank, D(0)]);
+    let mook_body = b.k(toon);
+    let mook = b.t(&[mook_body, D(0), D(0)]);
+    b.k(mook)
+}
+
 /// The kernel: `[[LOAD [WISH [PEEK POKE]]] [0 ~]]`.
 fn kernel(b: &mut B) -> Noun {
     let load = b.ax(0);
-    let wish = b.ax(0);
+    let wish = wish_body(b);
+    let wish = b.gate_arm(wish);
     let peek = peek_body(b);
     let peek = b.gate_arm(peek);
     let poke = poke_body(b);

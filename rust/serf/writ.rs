@@ -185,6 +185,41 @@ mod tests {
     }
 
     #[test]
+    fn doc_work_and_live() {
+        let mut h = HeapAlloc::new();
+        // [%work 0 [~2023.11.14..22.13.20..8000 [/b/behn [%wake ~]]]] (king-protocol.md §3.7; the byte dump given
+        // there decodes to a different noun, so the writ is built here and round-tripped through jam).
+        let now = Atom::from_u128(&mut h, 0x8000_000d_33f1_fe80_8000_0000_0000_0000).unwrap();
+        let wire = T(&mut h, &[tas("b"), tas("behn"), D(0)]).unwrap();
+        let w = T(
+            &mut h,
+            &[WORK, D(0), now.as_noun(), wire, tas("wake"), D(0)],
+        )
+        .unwrap();
+        let n = cue_bytes(&mut h, &jam_to_bytes(w)).unwrap();
+        match parse(n).unwrap() {
+            Writ::Work { mil, job } => {
+                assert_eq!(mil, 0);
+                let now = job.head().unwrap().as_atom().unwrap();
+                assert_eq!(now.words(), &[0x8000_0000_0000_0000, 0x8000_000d_33f1_fe80]);
+                let card = job.tail().unwrap().tail().unwrap();
+                assert_eq!(card.head(), Some(tas("wake")));
+            }
+            other => panic!("{other:?}"),
+        }
+        let live = T(&mut h, &[LIVE, D(0)]).unwrap();
+        assert_eq!(jam_to_bytes(live), [0x01, 0x9f, 0x2d, 0xcd, 0xae, 0x2c]);
+        let exit = cue_bytes(
+            &mut h,
+            &[
+                0x01, 0x9f, 0x2d, 0xcd, 0xae, 0x1c, 0xf0, 0xcb, 0xf0, 0xd2, 0xe8, 0x02,
+            ],
+        )
+        .unwrap();
+        assert!(matches!(parse(exit), Ok(Writ::Live(Live::Exit(0)))));
+    }
+
+    #[test]
     fn bad_writs() {
         let mut h = HeapAlloc::new();
         let unknown = T(&mut h, &[tas("hello"), D(1)]).unwrap();
