@@ -88,7 +88,13 @@ impl King {
             if from == self.log.len() {
                 return Ok(last);
             }
-            let to = (from + PLAY_BATCH).min(self.log.len());
+            // From scratch the P1 king's first batch is one longer (its off-by-one); the lifecycle takes all of it.
+            let batch = if from == 0 {
+                PLAY_BATCH + 1
+            } else {
+                PLAY_BATCH
+            };
+            let to = (from + batch).min(self.log.len());
             match serf.play(&mut self.heap, &self.log[from..to])? {
                 PlayResult::Done { mug } => last = Some(mug),
                 PlayResult::Bail { eve, goof, .. } => {
