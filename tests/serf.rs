@@ -589,3 +589,52 @@ fn root_frame_collection_over_many_events() {
     let _ = std::fs::remove_dir_all(&p);
     let _ = std::fs::remove_dir_all(&p2);
 }
+
+#[test]
+fn garbage_and_misshapen_writs_exit_1_without_panicking() {
+    let (p, eve, mug) = saved_pier("garbage");
+    let mut h = HeapAlloc::new();
+    let mut bodies: Vec<Vec<u8>> = Vec::new();
+    // Misshapen writs with known tags.
+    let improper = T(&mut h, &[D(1), D(2)]).unwrap();
+    for n in [
+        T(&mut h, &[tas("play"), D(eve + 1), improper]).unwrap(),
+        T(&mut h, &[tas("work"), D(0), D(5)]).unwrap(),
+        T(&mut h, &[tas("work"), improper, improper]).unwrap(),
+        T(&mut h, &[tas("peek"), improper, D(0)]).unwrap(),
+        T(&mut h, &[tas("live"), tas("save"), improper]).unwrap(),
+        T(&mut h, &[tas("live"), tas("nope"), D(0)]).unwrap(),
+        T(&mut h, &[tas("live"), tas("exit"), D(256)]).unwrap(),
+        tas("live"),
+    ] {
+        bodies.push(mars::serial::jam_to_bytes(n));
+    }
+    // Pseudo-random bytes.
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    for len in [1usize, 2, 3, 5, 8, 13, 40, 100, 1000] {
+        let mut b = Vec::with_capacity(len);
+        for _ in 0..len {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            b.push(x as u8);
+        }
+        bodies.push(b);
+    }
+    for body in bodies {
+        let mut serf = SerfProcess::spawn(&opts(&p), Chatter::Collect).unwrap();
+        serf.send_raw(&frame(&body).unwrap()).unwrap();
+        let (status, stderr) = serf.wait_with_stderr().unwrap();
+        assert_eq!(
+            status.code(),
+            Some(1),
+            "body {body:02x?}: {status} {stderr:?}"
+        );
+        assert!(stderr.starts_with("mars: "), "{stderr:?}");
+        assert!(!stderr.contains("panic"), "{stderr:?}");
+    }
+    let serf = SerfProcess::spawn(&opts(&p), Chatter::Collect).unwrap();
+    assert_eq!((serf.event, serf.mug), (eve, mug));
+    serf.kill();
+    let _ = std::fs::remove_dir_all(&p);
+}
