@@ -14,6 +14,10 @@ pub mod interpreter;
 pub mod jets;
 
 pub mod eventlog;
+pub mod snapshot;
+
+pub mod king;
+pub mod serf;
 
 pub mod cli;
 #[doc(hidden)]

@@ -1,5 +1,6 @@
 //! The `mars` command line: the serf entry point and the debugging tools.
 
+mod boot;
 mod eval;
 mod input;
 mod log;
@@ -7,6 +8,7 @@ mod noun_tools;
 
 use clap::{Parser, Subcommand};
 
+pub use eval::render_trace_entry;
 pub use input::{NounInput, NounSource};
 
 /// Exit status for bad input or usage.
@@ -35,6 +37,31 @@ enum Command {
     Eval(eval::EvalArgs),
     /// List the events and metadata of a pier's event log.
     Log(log::LogArgs),
+    /// Run as Urbit's serf: `mars serf <pier> <key> <flags> <cache-size> <loom-bits> <at-event> [win-handle]`
+    /// (spawned by the king; speaks the newt protocol on stdin/stdout).
+    Serf(SerfCmd),
+    /// Boot a pill through the test king and a real `mars serf`, with a progress line per phase and per event.
+    Boot(boot::BootArgs),
+    /// Write the project's own test pill.
+    MakePill(boot::MakePillArgs),
+    /// Benchmarks.
+    Bench {
+        #[command(subcommand)]
+        which: BenchCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum BenchCmd {
+    /// Trivial `%work` events through the real pipes to a `mars serf` running the own pill.
+    Serf(boot::BenchArgs),
+}
+
+#[derive(clap::Args)]
+struct SerfCmd {
+    /// The king's positional arguments, validated by the serf itself.
+    #[arg(allow_hyphen_values = true, trailing_var_arg = true, num_args = 0..)]
+    args: Vec<String>,
 }
 
 /// Run the CLI; returns the process exit status.
@@ -53,6 +80,12 @@ pub fn main() -> i32 {
         Command::Cue(a) => noun_tools::cue(a),
         Command::Eval(a) => eval::eval(a),
         Command::Log(a) => log::log(a),
+        Command::Serf(a) => return crate::serf::main(&a.args),
+        Command::Boot(a) => boot::boot(a),
+        Command::MakePill(a) => boot::make_pill(a),
+        Command::Bench {
+            which: BenchCmd::Serf(a),
+        } => boot::bench(a),
     };
     match result {
         Ok(code) => code,

@@ -1,0 +1,296 @@
+//! `mars boot`, `mars make-pill` and `mars bench-serf`: driving a real `mars serf` through the test king.
+
+use crate::king::{
+    parse_pill, test_pill, BootOptions, Chatter, King, PlayResult, SpawnOptions, WorkResult,
+};
+use crate::noun::{list, list_iter, tas, HeapAlloc, D, T};
+use crate::serial::{cue_bytes, jam_to_bytes};
+use clap::Args;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+#[derive(Args)]
+pub struct BootArgs {
+    /// Pill file (`[%pill nam bot mod use]`); the project's own test pill if omitted.
+    pill: Option<PathBuf>,
+    /// Pier directory (created if missing; a temporary directory if omitted).
+    #[arg(long, value_name = "DIR")]
+    pier: Option<PathBuf>,
+    /// Ship to boot as a fake ship: `~zod` or a number.
+    #[arg(long, default_value = "~zod")]
+    ship: String,
+    /// Events to send after boot: one ovum `[wire card]` per line as noun text (`#` starts a comment).
+    #[arg(long, value_name = "FILE")]
+    events: Option<PathBuf>,
+    /// Serf flags (king-protocol.md §1.2).
+    #[arg(long, default_value_t = 128)]
+    flags: u32,
+    /// Loom size (NockStack bytes) as a power of two.
+    #[arg(long, default_value_t = 31)]
+    loom: u8,
+}
+
+fn ship(s: &str) -> Result<u128, String> {
+    match s {
+        "~zod" | "zod" => Ok(0),
+        _ => s
+            .parse::<u128>()
+            .map_err(|_| format!("--ship: {s:?}: give ~zod or a number")),
+    }
+}
+
+fn own_binary() -> Result<PathBuf, String> {
+    std::env::current_exe().map_err(|e| format!("cannot find the mars binary: {e}"))
+}
+
+fn log_path(pier: &Path) -> PathBuf {
+    pier.join(".urb").join("log").join("mars-log.jam")
+}
+
+/// Write the king's log (the jam of the event list) next to the serf's snapshot, so `mars boot --pier` can resume.
+fn write_log(king: &mut King, pier: &Path) -> Result<(), String> {
+    let l = list(&mut king.heap, &king.log).map_err(|e| e.to_string())?;
+    let path = log_path(pier);
+    std::fs::create_dir_all(path.parent().expect("dir")).map_err(|e| e.to_string())?;
+    std::fs::write(&path, jam_to_bytes(l)).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn read_log(king: &mut King, pier: &Path) -> Result<bool, String> {
+    let path = log_path(pier);
+    let Ok(bytes) = std::fs::read(&path) else {
+        return Ok(false);
+    };
+    let l = cue_bytes(&mut king.heap, &bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+    king.log = list_iter(l)
+        .collect::<Result<Vec<_>, ()>>()
+        .map_err(|_| format!("{}: not a list", path.display()))?;
+    Ok(true)
+}
+
+fn ms(t: Instant) -> f64 {
+    t.elapsed().as_secs_f64() * 1e3
+}
+
+pub fn boot(a: BootArgs) -> Result<i32, String> {
+    let ship = ship(&a.ship)?;
+    let pier = match &a.pier {
+        Some(p) => p.clone(),
+        None => std::env::temp_dir().join(format!("mars-boot-{}", std::process::id())),
+    };
+    std::fs::create_dir_all(&pier).map_err(|e| format!("{}: {e}", pier.display()))?;
+    let mut opts = SpawnOptions::new(&own_binary()?, &pier);
+    opts.flags = a.flags;
+    opts.loom_bits = a.loom;
+    let t = Instant::now();
+    let mut king = King::start(opts, Chatter::Print).map_err(|e| e.to_string())?;
+    let (eve, mug) = {
+        let s = king.serf().map_err(|e| e.to_string())?;
+        (s.event, s.mug)
+    };
+    eprintln!(
+        "spawn: serf ready at event {eve} (mug {mug:#010x}), pier {} ({:.1} ms)",
+        pier.display(),
+        ms(t)
+    );
+    if eve == 0 {
+        let (bytes, source) = match &a.pill {
+            Some(p) => (
+                std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()))?,
+                p.display().to_string(),
+            ),
+            None => (test_pill::pill_bytes(), "the mars test pill".to_string()),
+        };
+        // The pill's nouns go into the log, so they live in the king's heap.
+        let pill = parse_pill(&mut king.heap, &bytes)?;
+        eprintln!(
+            "pill: %{} from {source}: {} boot formulas, {} mod, {} use events",
+            pill.name,
+            pill.bot.len(),
+            pill.mod_.len(),
+            pill.use_.len()
+        );
+        let mut o = BootOptions::new(ship);
+        o.verbose = a.flags & 16 != 0;
+        let t = Instant::now();
+        match king.boot(&pill, &o).map_err(|e| e.to_string())? {
+            PlayResult::Done { mug } => eprintln!(
+                "boot: events 1..{} played, kernel mug {mug:#010x} ({:.1} ms)",
+                king.event(),
+                ms(t)
+            ),
+            PlayResult::Bail { goof, .. } => {
+                return Err(format!("boot failed: {}", goof.mote_name()));
+            }
+        }
+        write_log(&mut king, &pier)?;
+        let t = Instant::now();
+        king.save().map_err(|e| e.to_string())?;
+        eprintln!("save: event {} durable ({:.1} ms)", king.event(), ms(t));
+    } else {
+        if !read_log(&mut king, &pier)? {
+            return Err(format!(
+                "{}: the serf is at event {eve} but there is no mars log to resume from",
+                pier.display()
+            ));
+        }
+        let t = Instant::now();
+        let m = king.replay().map_err(|e| e.to_string())?;
+        eprintln!(
+            "replay: at event {} (mug {:#010x}) ({:.1} ms)",
+            king.event(),
+            m.unwrap_or(mug),
+            ms(t)
+        );
+    }
+    if let Some(f) = &a.events {
+        let text = std::fs::read_to_string(f).map_err(|e| format!("{}: {e}", f.display()))?;
+        let mut n = 0;
+        for (i, line) in text.lines().enumerate() {
+            let line = line.split('#').next().unwrap_or("").trim();
+            if line.is_empty() {
+                continue;
+            }
+            let ovum = crate::text::parse_noun(&mut king.heap, line)
+                .map_err(|e| format!("{}:{}: {e}", f.display(), i + 1))?;
+            let t = Instant::now();
+            match king.work(0, ovum).map_err(|e| e.to_string())? {
+                WorkResult::Done { eve, mug, effects } => eprintln!(
+                    "event {eve}: done, mug {mug:#010x}, {} effects ({:.2} ms)",
+                    list_iter(effects).count(),
+                    ms(t)
+                ),
+                WorkResult::Swap { eve, mug, .. } => eprintln!(
+                    "event {eve}: failed; %crud logged instead (swap), mug {mug:#010x} ({:.2} ms)",
+                    ms(t)
+                ),
+                WorkResult::Bail { goofs } => eprintln!(
+                    "event: bail {} ({:.2} ms)",
+                    goofs
+                        .iter()
+                        .map(|g| g.mote_name())
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                    ms(t)
+                ),
+            }
+            n += 1;
+        }
+        eprintln!("events: {n} sent, serf at event {}", king.event());
+        write_log(&mut king, &pier)?;
+    }
+    let t = Instant::now();
+    let status = king.shutdown().map_err(|e| e.to_string())?;
+    eprintln!(
+        "exit: saved at event {}, serf exited with {status} ({:.1} ms)",
+        king.log.len(),
+        ms(t)
+    );
+    Ok(if status.success() { 0 } else { 1 })
+}
+
+#[derive(Args)]
+pub struct MakePillArgs {
+    /// Where to write the pill.
+    #[arg(long, default_value = "pills/mars-test.pill")]
+    out: PathBuf,
+}
+
+pub fn make_pill(a: MakePillArgs) -> Result<i32, String> {
+    let bytes = test_pill::pill_bytes();
+    if let Some(d) = a.out.parent() {
+        if !d.as_os_str().is_empty() {
+            std::fs::create_dir_all(d).map_err(|e| format!("{}: {e}", d.display()))?;
+        }
+    }
+    std::fs::write(&a.out, &bytes).map_err(|e| format!("{}: {e}", a.out.display()))?;
+    eprintln!("wrote {} ({} bytes)", a.out.display(), bytes.len());
+    Ok(0)
+}
+
+#[derive(Args)]
+pub struct BenchArgs {
+    /// Number of `%work` events per measurement.
+    #[arg(long, default_value_t = 10_000)]
+    events: usize,
+    /// Writs in flight in the pipelined run (the P1 king allows 10).
+    #[arg(long, default_value_t = 10)]
+    depth: usize,
+}
+
+/// Boot the test pill in a temporary pier, then time trivial `%work` events through the real pipes.
+pub fn bench(a: BenchArgs) -> Result<i32, String> {
+    let pier = std::env::temp_dir().join(format!("mars-bench-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&pier);
+    std::fs::create_dir_all(&pier).map_err(|e| e.to_string())?;
+    let mut opts = SpawnOptions::new(&own_binary()?, &pier);
+    opts.flags = 128 | 64;
+    let mut king = King::start(opts, Chatter::Collect).map_err(|e| e.to_string())?;
+    let mut h = HeapAlloc::new();
+    let pill = parse_pill(&mut king.heap, &test_pill::pill_bytes())?;
+    king.boot(&pill, &BootOptions::new(0))
+        .map_err(|e| e.to_string())?;
+    let wire = T(&mut king.heap, &[tas("mars"), tas("bench"), D(0)]).map_err(|e| e.to_string())?;
+    let ovum = T(&mut king.heap, &[wire, tas("noop"), D(0)]).map_err(|e| e.to_string())?;
+
+    // Sequential round trips.
+    let mut lat = Vec::with_capacity(a.events);
+    let t = Instant::now();
+    for _ in 0..a.events {
+        let t1 = Instant::now();
+        match king.work(0, ovum).map_err(|e| e.to_string())? {
+            WorkResult::Done { .. } => {}
+            other => return Err(format!("unexpected reply {other:?}")),
+        }
+        lat.push(t1.elapsed().as_secs_f64() * 1e6);
+    }
+    let total = t.elapsed().as_secs_f64();
+    lat.sort_by(|x, y| x.partial_cmp(y).expect("finite"));
+    let pct = |p: f64| lat[((lat.len() as f64 - 1.0) * p) as usize];
+    println!(
+        "sequential: {} %work round trips in {:.3} s: {:.0} events/s; latency mean {:.1} us, p50 {:.1} us, p99 {:.1} us",
+        a.events,
+        total,
+        a.events as f64 / total,
+        lat.iter().sum::<f64>() / lat.len() as f64,
+        pct(0.5),
+        pct(0.99)
+    );
+
+    // Pipelined: keep `depth` writs in flight, as the king does.
+    let serf = king.serf().map_err(|e| e.to_string())?;
+    let mut next_eve = serf.event + 1;
+    let t = Instant::now();
+    let mut sent = 0;
+    let mut got = 0;
+    while got < a.events {
+        while sent < a.events && sent - got < a.depth.max(1) {
+            let job =
+                T(&mut h, &[D(0x1000_0000 + sent as u64), ovum]).map_err(|e| e.to_string())?;
+            let w = T(&mut h, &[tas("work"), D(0), job]).map_err(|e| e.to_string())?;
+            serf.send(w).map_err(|e| e.to_string())?;
+            sent += 1;
+        }
+        let p = serf.recv(&mut h).map_err(|e| e.to_string())?;
+        let eve = crate::noun::slot(p, crate::noun::Atom::direct(14).expect("14"))
+            .and_then(|e| e.as_u64());
+        if p.head() != Some(tas("work")) || eve != Some(next_eve) {
+            return Err(format!("unexpected pipelined reply for event {next_eve}"));
+        }
+        next_eve += 1;
+        got += 1;
+    }
+    let total = t.elapsed().as_secs_f64();
+    println!(
+        "pipelined (depth {}): {} %work events in {:.3} s: {:.0} events/s",
+        a.depth,
+        a.events,
+        total,
+        a.events as f64 / total
+    );
+    serf.event = next_eve - 1;
+    if let Some(s) = king.serf.take() {
+        let _ = s.exit(&mut h);
+    }
+    let _ = std::fs::remove_dir_all(&pier);
+    Ok(0)
+}

@@ -1,0 +1,147 @@
+//! Calling the Arvo kernel (king-protocol.md §4.4, §5): the lifecycle, `+poke` (arm 23), `+peek` (arm 22), and
+//! `+wish` (arm 10) for rendering traces with `+mook`.
+//!
+//! Every call runs in frames above the root frame; its product lands in the caller's (root) frame.
+
+use crate::interpreter::{nock, signals, Context, Error, Mote};
+use crate::noun::{slot, tas, Atom, Cell, HeapAlloc, Noun, D, T};
+
+/// Formulas used on every event, built once outside the NockStack (so they never move).
+pub struct Formulas {
+    /// `[2 [0 3] [0 2]]`: the lifecycle.
+    pub life: Noun,
+    /// Slam arm 23 of `-` with `+`: subject `[kernel [now ovum]]`.
+    pub poke: Noun,
+    /// Slam arm 22 of `-` with `+`: subject `[kernel sam]`.
+    pub peek: Noun,
+    /// Slam arm 10 of `-` with `+`: subject `[kernel cord]`.
+    pub wish: Noun,
+    /// Slam the gate `-` with `+`: subject `[gate sample]`.
+    pub slam: Noun,
+    /// `//arvo`, the wire of crud events.
+    pub arvo_wire: Noun,
+    _heap: HeapAlloc,
+}
+
+/// `[8 [9 AXIS 0 2] 9 2 10 [6 0 7] 0 2]`: with subject `[core sample]`, slam arm AXIS of the core with the sample.
+fn arm_slam(h: &mut HeapAlloc, axis: u64) -> Noun {
+    let t = |h: &mut HeapAlloc, xs: &[Noun]| T(h, xs).expect("heap allocation");
+    let arm = t(h, &[D(9), D(axis), D(0), D(2)]);
+    let at6 = t(h, &[D(6), D(0), D(7)]);
+    let edit = t(h, &[D(10), at6, D(0), D(2)]);
+    let kick = t(h, &[D(9), D(2), edit]);
+    t(h, &[D(8), arm, kick])
+}
+
+impl Formulas {
+    pub fn new() -> Formulas {
+        let mut h = HeapAlloc::new();
+        let t = |h: &mut HeapAlloc, xs: &[Noun]| T(h, xs).expect("heap allocation");
+        let l3 = t(&mut h, &[D(0), D(3)]);
+        let l2 = t(&mut h, &[D(0), D(2)]);
+        let life = t(&mut h, &[D(2), l3, l2]);
+        let poke = arm_slam(&mut h, 23);
+        let peek = arm_slam(&mut h, 22);
+        let wish = arm_slam(&mut h, 10);
+        let at6 = t(&mut h, &[D(6), D(0), D(3)]);
+        let edit = t(&mut h, &[D(10), at6, D(0), D(2)]);
+        let slam = t(&mut h, &[D(9), D(2), edit]);
+        let arvo_wire = t(&mut h, &[D(0), tas("arvo"), D(0)]);
+        Formulas {
+            life,
+            poke,
+            peek,
+            wish,
+            slam,
+            arvo_wire,
+            _heap: h,
+        }
+    }
+}
+
+impl Default for Formulas {
+    fn default() -> Formulas {
+        Formulas::new()
+    }
+}
+
+/// Run `*[sub fol]` with the `mil` CPU-time limit (0 = none) and a fresh stop flag.
+pub fn run_limited(ctx: &mut Context, mil: u64, sub: Noun, fol: Noun) -> Result<Noun, Error> {
+    ctx.stop.clear();
+    if mil > 0 {
+        if let Err(e) = signals::arm_cpu_timer(mil) {
+            eprint!("mars: cannot arm the {mil} ms timer: {e}\r\n");
+        } else {
+            ctx.timer_armed = true;
+        }
+    }
+    let r = nock(ctx, sub, fol);
+    if ctx.timer_armed {
+        let _ = signals::arm_cpu_timer(0);
+        ctx.timer_armed = false;
+    }
+    ctx.stop.clear();
+    r
+}
+
+fn exit_error() -> Error {
+    Error {
+        mote: Mote::Exit,
+        trace: Noun::ZERO,
+    }
+}
+
+/// Run the lifecycle over the boot sequence `lit`; returns the kernel (axis 7 of the product).
+pub fn lifecycle(ctx: &mut Context, f: &Formulas, lit: Noun) -> Result<Noun, Error> {
+    let product = run_limited(ctx, 0, lit, f.life)?;
+    slot(product, Atom::direct(7).expect("7")).ok_or_else(exit_error)
+}
+
+/// Poke the kernel with `job = [now ovum]`; returns `(effects, new kernel)`.
+pub fn poke(
+    ctx: &mut Context,
+    f: &Formulas,
+    mil: u64,
+    kernel: Noun,
+    job: Noun,
+) -> Result<(Noun, Noun), Error> {
+    let sub = Cell::new(&mut ctx.stack, kernel, job)?.as_noun();
+    let product = run_limited(ctx, mil, sub, f.poke)?;
+    let c = product.as_cell().ok_or_else(exit_error)?;
+    Ok((c.head(), c.tail()))
+}
+
+/// Peek: slam `+peek` with `sam`; the product is `(unit (cask))`.
+pub fn peek(
+    ctx: &mut Context,
+    f: &Formulas,
+    mil: u64,
+    kernel: Noun,
+    sam: Noun,
+) -> Result<Noun, Error> {
+    let sub = Cell::new(&mut ctx.stack, kernel, sam)?.as_noun();
+    run_limited(ctx, mil, sub, f.peek)
+}
+
+/// CPU time allowed for rendering a trace (a real kernel compiles `mook` with `+wish`).
+const MOOK_MIL: u64 = 5_000;
+
+/// Render a Nock trace to a tang with the kernel's `+mook`, obtained through `+wish`; `~` if that fails.
+pub fn render_trace(ctx: &mut Context, f: &Formulas, kernel: Noun, trace: Noun) -> Noun {
+    if trace.is_atom() {
+        return Noun::ZERO;
+    }
+    let r = (|| -> Result<Noun, Error> {
+        let sub = Cell::new(&mut ctx.stack, kernel, tas("mook"))?.as_noun();
+        let mook = run_limited(ctx, MOOK_MIL, sub, f.wish)?;
+        let tone = T(&mut ctx.stack, &[D(2), trace])?;
+        let sub = Cell::new(&mut ctx.stack, mook, tone)?.as_noun();
+        let toon = run_limited(ctx, MOOK_MIL, sub, f.slam)?;
+        let c = toon.as_cell().ok_or_else(exit_error)?;
+        if c.head() != D(2) {
+            return Err(exit_error());
+        }
+        Ok(c.tail())
+    })();
+    r.unwrap_or(Noun::ZERO)
+}

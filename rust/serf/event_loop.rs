@@ -1,0 +1,383 @@
+//! The serf's state machine (king-protocol.md §8.1): read a writ, act on it, reply, repeat.
+//!
+//! Writs are decoded into the NockStack's root frame, and so are replies; both are garbage once the reply is sent.
+//! The [`Snapshot`] is told after every event and every writ, and collects the root frame when it has grown.
+
+use super::arvo::{self, Formulas};
+use super::newt::{FrameError, NewtReader};
+use super::output::{flog, SharedOutput};
+use super::rock;
+use super::trace::TraceFile;
+use super::writ::{self, Live, Writ, BAIL, CRUD, DONE, LIVE, PEEK, PLAY, SWAP, WORK};
+use super::SerfArgs;
+use crate::interpreter::{increment, Context, Error, Mote};
+use crate::mug::mug;
+use crate::noun::{list_iter, tas, Noun, Oom, D, T};
+use crate::serial::cue_bytes;
+use crate::snapshot::{SerfState, Snapshot};
+use std::io::Read;
+
+/// Why the serf must stop: a message for stderr, then exit 1.
+pub struct Fatal(pub String);
+
+impl From<Oom> for Fatal {
+    fn from(_: Oom) -> Fatal {
+        Fatal("out of memory in the root frame (the state no longer fits the loom)".into())
+    }
+}
+
+/// What to do after a writ.
+enum Next {
+    Continue,
+    Exit(u8),
+}
+
+pub struct Serf {
+    pub ctx: Context,
+    pub state: SerfState,
+    pub snap: Box<dyn Snapshot>,
+    pub out: SharedOutput,
+    pub f: Formulas,
+    pub args: SerfArgs,
+    pub trace: Option<TraceFile>,
+}
+
+impl Serf {
+    /// Send `%ripe`, then serve writs from `input` until `%exit` (returns its code) or a fatal error (returns 1).
+    pub fn run<R: Read>(&mut self, input: R) -> i32 {
+        match self.serve(input) {
+            Ok(code) => code as i32,
+            Err(Fatal(msg)) => {
+                eprint!("mars: {msg}\r\n");
+                1
+            }
+        }
+    }
+
+    fn serve<R: Read>(&mut self, input: R) -> Result<u8, Fatal> {
+        let ripe = writ::ripe(&mut self.ctx.stack, self.state.event, self.state.mug)?;
+        self.reply(ripe)?;
+        let mut reader = NewtReader::new(input);
+        loop {
+            let body = match reader.read_frame() {
+                Ok(b) => b,
+                Err(FrameError::Eof) => {
+                    return Err(Fatal(
+                        "the king closed the protocol pipe (end of input); exiting".into(),
+                    ))
+                }
+                Err(e) => return Err(Fatal(e.to_string())),
+            };
+            let noun = self.cue(&body)?;
+            let w = writ::parse(noun).map_err(|e| Fatal(format!("bad writ: {e}")))?;
+            match self.handle(w)? {
+                Next::Continue => {}
+                Next::Exit(code) => return Ok(code),
+            }
+            self.maintain(&mut ())?;
+        }
+    }
+
+    /// Decode a writ body into the root frame (collecting once and retrying if the frame is full).
+    fn cue(&mut self, body: &[u8]) -> Result<Noun, Fatal> {
+        match cue_bytes(&mut self.ctx.stack, body) {
+            Ok(n) => Ok(n),
+            Err(crate::serial::CueError::Oom) => {
+                self.snap.collect(&mut self.ctx, &mut self.state)?;
+                cue_bytes(&mut self.ctx.stack, body)
+                    .map_err(|e| Fatal(format!("bad writ: cannot decode the frame body: {e}")))
+            }
+            Err(e) => Err(Fatal(format!(
+                "bad writ: cannot decode the frame body: {e}"
+            ))),
+        }
+    }
+
+    fn reply(&mut self, n: Noun) -> Result<(), Fatal> {
+        self.out
+            .borrow_mut()
+            .send(n)
+            .map_err(|e| Fatal(format!("writing to the king: {e}")))
+    }
+
+    /// Let the snapshot see the state (and collect the root frame if it has grown).
+    fn maintain(&mut self, pins: &mut dyn crate::stack::Roots) -> Result<(), Fatal> {
+        let before = self.ctx.stack.frame_alloc_words();
+        self.snap
+            .extract(&mut self.ctx, &mut self.state, pins)
+            .map_err(Fatal::from)?;
+        let after = self.ctx.stack.frame_alloc_words();
+        if after < before {
+            self.verbose(&format!(
+                "mars: collected the root frame at event {}: {} KiB -> {} KiB",
+                self.state.event,
+                before * 8 / 1024,
+                after * 8 / 1024
+            ));
+        }
+        Ok(())
+    }
+
+    fn verbose(&self, text: &str) {
+        if self.args.flags.verbose() {
+            flog(&self.out, text);
+        }
+    }
+
+    fn trace_start(&self) -> u64 {
+        self.trace.as_ref().map_or(0, |t| t.now_us())
+    }
+
+    fn trace_end(&mut self, name: &str, t0: u64, eve: u64) {
+        if let Some(t) = &mut self.trace {
+            t.record(name, t0, eve);
+        }
+    }
+
+    fn handle(&mut self, w: Writ) -> Result<Next, Fatal> {
+        match w {
+            Writ::Live(l) => self.live(l),
+            Writ::Peek { mil, sam } => {
+                self.peek(mil, sam)?;
+                Ok(Next::Continue)
+            }
+            Writ::Play { eve, lit } => {
+                self.play(eve, lit)?;
+                Ok(Next::Continue)
+            }
+            Writ::Work { mil, job } => {
+                self.work(mil, job)?;
+                Ok(Next::Continue)
+            }
+        }
+    }
+
+    /// `[mote tang]` for a failure; the tang is rendered by the kernel's `+mook` when there is a kernel.
+    fn goof(&mut self, e: Error) -> Result<Noun, Fatal> {
+        let tang = if self.state.has_kernel() {
+            let kernel = self.state.kernel;
+            arvo::render_trace(&mut self.ctx, &self.f, kernel, e.trace)
+        } else {
+            for entry in list_iter(e.trace).flatten() {
+                eprint!("mars: trace: {}\r\n", crate::cli::render_trace_entry(entry));
+            }
+            Noun::ZERO
+        };
+        Ok(T(&mut self.ctx.stack, &[e.mote.to_noun(), tang])?)
+    }
+
+    /// Adopt `kernel` as the state after one more event.
+    fn advance(&mut self, kernel: Noun) {
+        self.state.event += 1;
+        self.state.kernel = kernel;
+        self.state.mug = mug(kernel);
+    }
+
+    fn live(&mut self, l: Live) -> Result<Next, Fatal> {
+        match l {
+            Live::Exit(code) => return Ok(Next::Exit(code)),
+            Live::Save(eve) | Live::Cram(eve) => {
+                if eve != self.state.event {
+                    return Err(Fatal(format!(
+                        "bad writ: asked to {} at event {eve}, but the serf is at event {}",
+                        if matches!(l, Live::Save(_)) {
+                            "save"
+                        } else {
+                            "cram"
+                        },
+                        self.state.event
+                    )));
+                }
+                if let Live::Cram(_) = l {
+                    let path = rock::write_rock(&self.args.pier, eve, self.state.kernel)
+                        .map_err(|e| Fatal(format!("cram: {e}")))?;
+                    self.verbose(&format!("mars: cram: wrote {}", path.display()));
+                }
+                let state = self.state;
+                self.snap
+                    .commit(&mut self.ctx, &state)
+                    .map_err(|e| Fatal(format!("save: {e}")))?;
+                self.verbose(&format!("mars: saved event {eve}"));
+            }
+            Live::Meld => {}
+            Live::Pack => {
+                self.snap.collect(&mut self.ctx, &mut self.state)?;
+                self.verbose(&format!(
+                    "mars: pack: {} KiB live in the root frame",
+                    self.ctx.stack.frame_alloc_words() * 8 / 1024
+                ));
+            }
+        }
+        let ack = T(&mut self.ctx.stack, &[LIVE, D(0)])?;
+        self.reply(ack)?;
+        Ok(Next::Continue)
+    }
+
+    fn peek(&mut self, mil: u64, sam: Noun) -> Result<(), Fatal> {
+        if !self.state.has_kernel() {
+            return Err(Fatal("bad writ: %peek before the boot sequence".into()));
+        }
+        let t0 = self.trace_start();
+        let kernel = self.state.kernel;
+        let r = arvo::peek(&mut self.ctx, &self.f, mil, kernel, sam);
+        self.trace_end("peek", t0, self.state.event);
+        let plea = match r {
+            Ok(res) => T(&mut self.ctx.stack, &[PEEK, DONE, res])?,
+            Err(e) => {
+                self.verbose(&format!("mars: peek failed: {}", e.mote));
+                let goof = self.goof(e)?;
+                T(&mut self.ctx.stack, &[PEEK, BAIL, goof])?
+            }
+        };
+        self.reply(plea)
+    }
+
+    fn play(&mut self, eve: u64, lit: Noun) -> Result<(), Fatal> {
+        if eve != self.state.event + 1 {
+            return Err(Fatal(format!(
+                "bad writ: %play starts at event {eve}, but the serf is at event {} (expected {})",
+                self.state.event,
+                self.state.event + 1
+            )));
+        }
+        if !self.state.has_kernel() {
+            return self.boot(lit);
+        }
+        let mut rest = lit;
+        while let Some(c) = rest.as_cell() {
+            let job = c.head();
+            rest = c.tail();
+            let t0 = self.trace_start();
+            let kernel = self.state.kernel;
+            let r = arvo::poke(&mut self.ctx, &self.f, 0, kernel, job);
+            self.trace_end("play", t0, self.state.event + 1);
+            match r {
+                Ok((_fec, k)) => {
+                    self.advance(k);
+                    self.maintain(&mut rest)?;
+                }
+                Err(e) => {
+                    self.verbose(&format!(
+                        "mars: play: event {} failed: {}",
+                        self.state.event + 1,
+                        e.mote
+                    ));
+                    let goof = self.goof(e)?;
+                    let eve = writ::num(&mut self.ctx.stack, self.state.event)?;
+                    let plea = T(
+                        &mut self.ctx.stack,
+                        &[PLAY, BAIL, eve, D(self.state.mug as u64), goof],
+                    )?;
+                    return self.reply(plea);
+                }
+            }
+        }
+        let plea = T(&mut self.ctx.stack, &[PLAY, DONE, D(self.state.mug as u64)])?;
+        self.reply(plea)
+    }
+
+    /// The first `%play` batch of a fresh serf: the lifecycle over the whole list.
+    fn boot(&mut self, lit: Noun) -> Result<(), Fatal> {
+        let len = list_iter(lit).count() as u64;
+        let t0 = self.trace_start();
+        let r = arvo::lifecycle(&mut self.ctx, &self.f, lit);
+        self.trace_end("boot", t0, len);
+        match r {
+            Ok(kernel) => {
+                self.state = SerfState {
+                    event: len,
+                    kernel,
+                    cold: self.state.cold,
+                    mug: mug(kernel),
+                };
+                self.verbose(&format!(
+                    "mars: boot: {len} events, kernel mug {:#x}",
+                    self.state.mug
+                ));
+                let plea = T(&mut self.ctx.stack, &[PLAY, DONE, D(self.state.mug as u64)])?;
+                self.reply(plea)
+            }
+            Err(e) => {
+                eprint!("mars: boot: the lifecycle failed: {}\r\n", e.mote);
+                let goof = self.goof(e)?;
+                let plea = T(&mut self.ctx.stack, &[PLAY, BAIL, D(0), D(0), goof])?;
+                self.reply(plea)
+            }
+        }
+    }
+
+    fn work(&mut self, mil: u64, job: Noun) -> Result<(), Fatal> {
+        if !self.state.has_kernel() {
+            return Err(Fatal("bad writ: %work before the boot sequence".into()));
+        }
+        let eve = self.state.event + 1;
+        let t0 = self.trace_start();
+        let kernel = self.state.kernel;
+        let first = arvo::poke(&mut self.ctx, &self.f, mil, kernel, job);
+        self.trace_end("work", t0, eve);
+        let dud = match first {
+            Ok((fec, k)) => {
+                self.advance(k);
+                let eve = writ::num(&mut self.ctx.stack, eve)?;
+                let plea = T(
+                    &mut self.ctx.stack,
+                    &[WORK, DONE, eve, D(self.state.mug as u64), fec],
+                )?;
+                return self.reply(plea);
+            }
+            Err(e) if e.mote == Mote::Evil => {
+                self.verbose(&format!("mars: work: event {eve}: %evil"));
+                // [%work %bail [[%evil ~] ~]]: no trace, no crud.
+                let goof = T(&mut self.ctx.stack, &[tas("evil"), D(0)])?;
+                let lud = T(&mut self.ctx.stack, &[goof, D(0)])?;
+                let plea = T(&mut self.ctx.stack, &[WORK, BAIL, lud])?;
+                return self.reply(plea);
+            }
+            Err(e) => {
+                self.verbose(&format!(
+                    "mars: work: event {eve} failed with {}; trying %crud",
+                    e.mote
+                ));
+                self.goof(e)?
+            }
+        };
+        // crud = [now+1 [//arvo [%crud dud ovum]]]
+        let c = job
+            .as_cell()
+            .expect("a %work job is a cell (checked when parsed)");
+        let (now, ovum) = (c.head(), c.tail());
+        let Ok(later) = increment(&mut self.ctx.stack, now) else {
+            // `now` is not an atom, so no crud can be dated: report the original failure alone.
+            let lud = T(&mut self.ctx.stack, &[dud, D(0)])?;
+            let plea = T(&mut self.ctx.stack, &[WORK, BAIL, lud])?;
+            return self.reply(plea);
+        };
+        let card = T(&mut self.ctx.stack, &[CRUD, dud, ovum])?;
+        let crud = T(&mut self.ctx.stack, &[later, self.f.arvo_wire, card])?;
+        let t0 = self.trace_start();
+        let kernel = self.state.kernel;
+        let second = arvo::poke(&mut self.ctx, &self.f, mil, kernel, crud);
+        self.trace_end("crud", t0, eve);
+        match second {
+            Ok((fec, k)) => {
+                self.advance(k);
+                let eve = writ::num(&mut self.ctx.stack, eve)?;
+                let plea = T(
+                    &mut self.ctx.stack,
+                    &[WORK, SWAP, eve, D(self.state.mug as u64), crud, fec],
+                )?;
+                self.reply(plea)
+            }
+            Err(e2) => {
+                self.verbose(&format!(
+                    "mars: work: event {eve}: %crud failed too: {}",
+                    e2.mote
+                ));
+                let dud2 = self.goof(e2)?;
+                let lud = T(&mut self.ctx.stack, &[dud2, dud, D(0)])?;
+                let plea = T(&mut self.ctx.stack, &[WORK, BAIL, lud])?;
+                self.reply(plea)
+            }
+        }
+    }
+}
