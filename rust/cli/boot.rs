@@ -1,9 +1,10 @@
 //! `mars boot`, `mars make-pill` and `mars bench-serf`: driving a real `mars serf` through the test king.
 
+use crate::eventlog::{EventLog, Meta};
 use crate::king::{
     parse_pill, test_pill, BootOptions, Chatter, King, PlayResult, SpawnOptions, WorkResult,
 };
-use crate::noun::{list, list_iter, tas, HeapAlloc, D, T};
+use crate::noun::{list_iter, tas, HeapAlloc, D, T};
 use crate::serial::{cue_bytes, jam_to_bytes};
 use clap::Args;
 use std::path::{Path, PathBuf};
@@ -43,28 +44,39 @@ fn own_binary() -> Result<PathBuf, String> {
     std::env::current_exe().map_err(|e| format!("cannot find the mars binary: {e}"))
 }
 
-fn log_path(pier: &Path) -> PathBuf {
-    pier.join(".urb").join("log").join("mars-log.jam")
+/// Append the king's events from `from` (1-based) onward to the pier's P1 event log, with the mugs the serf reported
+/// (`mugs[i]` for event `from + i`; 0 for boot events, which the king writes before anything is computed).
+fn append_events(log: &mut EventLog, king: &King, from: u64, mugs: &[u32]) -> Result<(), String> {
+    let jams: Vec<Vec<u8>> = king.log[(from - 1) as usize..]
+        .iter()
+        .map(|e| jam_to_bytes(*e))
+        .collect();
+    let batch = jams.iter().enumerate().map(|(i, j)| {
+        (
+            from + i as u64,
+            mugs.get(i).copied().unwrap_or(0),
+            j.as_slice(),
+        )
+    });
+    log.append_batch(batch).map_err(|e| e.to_string())?;
+    Ok(())
 }
 
-/// Write the king's log (the jam of the event list) next to the serf's snapshot, so `mars boot --pier` can resume.
-fn write_log(king: &mut King, pier: &Path) -> Result<(), String> {
-    let l = list(&mut king.heap, &king.log).map_err(|e| e.to_string())?;
-    let path = log_path(pier);
-    std::fs::create_dir_all(path.parent().expect("dir")).map_err(|e| e.to_string())?;
-    std::fs::write(&path, jam_to_bytes(l)).map_err(|e| format!("{}: {e}", path.display()))
-}
-
-fn read_log(king: &mut King, pier: &Path) -> Result<bool, String> {
-    let path = log_path(pier);
-    let Ok(bytes) = std::fs::read(&path) else {
-        return Ok(false);
-    };
-    let l = cue_bytes(&mut king.heap, &bytes).map_err(|e| format!("{}: {e}", path.display()))?;
-    king.log = list_iter(l)
-        .collect::<Result<Vec<_>, ()>>()
-        .map_err(|_| format!("{}: not a list", path.display()))?;
-    Ok(true)
+/// Read every event of an existing pier log into the king (for resuming), or `None` if the pier has no log yet.
+fn read_log(king: &mut King, pier: &Path) -> Result<Option<EventLog>, String> {
+    if !crate::eventlog::log_dir(pier).join("data.mdb").exists() {
+        return Ok(None);
+    }
+    let log = EventLog::open_rw(pier).map_err(|e| e.to_string())?;
+    let mut events = Vec::new();
+    for e in log.iter().map_err(|e| e.to_string())? {
+        let e = e.map_err(|e| e.to_string())?;
+        let n = cue_bytes(&mut king.heap, &e.jam)
+            .map_err(|err| format!("event {}: {err}", e.number))?;
+        events.push(n);
+    }
+    king.log = events;
+    Ok(Some(log))
 }
 
 fn ms(t: Instant) -> f64 {
@@ -92,7 +104,14 @@ pub fn boot(a: BootArgs) -> Result<i32, String> {
         pier.display(),
         ms(t)
     );
-    if eve == 0 {
+    let mut log = read_log(&mut king, &pier)?;
+    if log.is_none() {
+        if eve != 0 {
+            return Err(format!(
+                "{}: the serf is at event {eve} but the pier has no event log to resume from",
+                pier.display()
+            ));
+        }
         let (bytes, source) = match &a.pill {
             Some(p) => (
                 std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()))?,
@@ -122,17 +141,19 @@ pub fn boot(a: BootArgs) -> Result<i32, String> {
                 return Err(format!("boot failed: {}", goof.mote_name()));
             }
         }
-        write_log(&mut king, &pier)?;
+        let meta = Meta {
+            version: 1,
+            who: ship,
+            fake: true,
+            life: pill.bot.len() as u64,
+        };
+        let mut created = EventLog::create(&pier, &meta).map_err(|e| e.to_string())?;
+        append_events(&mut created, &king, 1, &[])?;
+        log = Some(created);
         let t = Instant::now();
         king.save().map_err(|e| e.to_string())?;
         eprintln!("save: event {} durable ({:.1} ms)", king.event(), ms(t));
     } else {
-        if !read_log(&mut king, &pier)? {
-            return Err(format!(
-                "{}: the serf is at event {eve} but there is no mars log to resume from",
-                pier.display()
-            ));
-        }
         let t = Instant::now();
         let m = king.replay().map_err(|e| e.to_string())?;
         eprintln!(
@@ -153,7 +174,15 @@ pub fn boot(a: BootArgs) -> Result<i32, String> {
             let ovum = crate::text::parse_noun(&mut king.heap, line)
                 .map_err(|e| format!("{}:{}: {e}", f.display(), i + 1))?;
             let t = Instant::now();
-            match king.work(0, ovum).map_err(|e| e.to_string())? {
+            let result = king.work(0, ovum).map_err(|e| e.to_string())?;
+            if let (
+                WorkResult::Done { eve, mug, .. } | WorkResult::Swap { eve, mug, .. },
+                Some(l),
+            ) = (&result, log.as_mut())
+            {
+                append_events(l, &king, *eve, &[*mug])?;
+            }
+            match result {
                 WorkResult::Done { eve, mug, effects } => eprintln!(
                     "event {eve}: done, mug {mug:#010x}, {} effects ({:.2} ms)",
                     list_iter(effects).count(),
@@ -176,7 +205,6 @@ pub fn boot(a: BootArgs) -> Result<i32, String> {
             n += 1;
         }
         eprintln!("events: {n} sent, serf at event {}", king.event());
-        write_log(&mut king, &pier)?;
     }
     let t = Instant::now();
     let status = king.shutdown().map_err(|e| e.to_string())?;

@@ -5,6 +5,7 @@ mod eval;
 mod input;
 mod log;
 mod noun_tools;
+mod play;
 
 use clap::{Parser, Subcommand};
 
@@ -37,6 +38,8 @@ enum Command {
     Eval(eval::EvalArgs),
     /// List the events and metadata of a pier's event log.
     Log(log::LogArgs),
+    /// Replay a pier's event log, checking every stored mug.
+    Play(play::PlayArgs),
     /// Run as Urbit's serf: `mars serf <pier> <key> <flags> <cache-size> <loom-bits> <at-event> [win-handle]`
     /// (spawned by the king; speaks the newt protocol on stdin/stdout).
     Serf(SerfCmd),
@@ -80,6 +83,7 @@ pub fn main() -> i32 {
         Command::Cue(a) => noun_tools::cue(a),
         Command::Eval(a) => eval::eval(a),
         Command::Log(a) => log::log(a),
+        Command::Play(a) => play::play(a),
         Command::Serf(a) => return crate::serf::main(&a.args),
         Command::Boot(a) => boot::boot(a),
         Command::MakePill(a) => boot::make_pill(a),

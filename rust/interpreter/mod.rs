@@ -32,7 +32,7 @@ pub struct StderrSlog;
 
 impl SlogSink for StderrSlog {
     fn slog(&mut self, _stack: &mut NockStack, pri: u64, tank: Noun) {
-        eprint!("slog {pri}: {}\r\n", crate::text::Print(tank));
+        eprint!("slog {pri}: {}\r\n", crate::text::urbit::render_tank(tank));
     }
 }
 

@@ -165,22 +165,7 @@ fn tuple<const N: usize>(what: &str, n: Noun) -> Result<[Noun; N], DriverError> 
     Ok(out)
 }
 
-/// Render a tank roughly: leaves as text, anything else as a noun.
-pub fn render_tank(tank: Noun) -> String {
-    if let Some(c) = tank.as_cell() {
-        if c.head() == tas("leaf") {
-            let mut s = String::new();
-            for b in list_iter(c.tail()).flatten() {
-                match b.as_u64() {
-                    Some(v) if v < 256 => s.push(v as u8 as char),
-                    _ => return format!("{tank}"),
-                }
-            }
-            return s;
-        }
-    }
-    format!("{tank}")
-}
+pub use crate::text::urbit::render_tank;
 
 impl SerfProcess {
     /// Spawn `mars serf` and read its `%ripe`.

@@ -4,7 +4,7 @@
 //! the event loop on a thread with a large native stack. Diagnostics go to stderr with `\r\n` line ends.
 
 pub mod args;
-mod arvo;
+pub mod arvo;
 mod event_loop;
 pub mod newt;
 mod output;

@@ -90,6 +90,46 @@ pub fn render_path(n: Noun) -> String {
     s
 }
 
+/// Render a tank on one line: `[%leaf tape]` as its text, `[%palm ...]`/`[%rose [sep open close] items]` as their
+/// items joined, anything else as a noun. Iterative over the item lists; nesting depth is bounded by 64 levels.
+pub fn render_tank(tank: Noun) -> String {
+    fn tape(t: Noun) -> Option<String> {
+        let mut s = String::new();
+        for b in list_iter(t) {
+            let v = b.ok()?.as_u64()?;
+            s.push(char::from_u32(u32::try_from(v).ok()?)?);
+        }
+        Some(s)
+    }
+    fn go(tank: Noun, depth: usize) -> String {
+        let fallback = || format!("{}", crate::text::Print(tank));
+        let Some(c) = tank.as_cell() else {
+            return fallback();
+        };
+        let tag = c.head();
+        if tag == crate::noun::tas("leaf") {
+            return tape(c.tail()).unwrap_or_else(fallback);
+        }
+        if depth > 64 || (tag != crate::noun::tas("palm") && tag != crate::noun::tas("rose")) {
+            return fallback();
+        }
+        let Some(body) = c.tail().as_cell() else {
+            return fallback();
+        };
+        let sep = body
+            .head()
+            .head()
+            .and_then(tape)
+            .unwrap_or_else(|| " ".into());
+        let items: Vec<String> = list_iter(body.tail())
+            .flatten()
+            .map(|t| go(t, depth + 1))
+            .collect();
+        items.join(if sep.is_empty() { " " } else { &sep })
+    }
+    go(tank, 0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,312 @@
+//! `mars play`: replay a pier's event log, checking every stored mug — the runtime engineer's way to find where a serf
+//! diverges from Vere.
+
+use crate::eventlog::{EventLog, OpenOptions};
+use crate::interpreter::Context;
+use crate::mug::mug;
+use crate::noun::{list, Noun};
+use crate::serf::arvo::{lifecycle, poke, Formulas};
+use crate::serial::{cue_bytes, jam_to_bytes};
+use crate::snapshot::{JamSnapshot, SerfState, Snapshot};
+use crate::stack::NockStack;
+use crate::text::urbit::{render_path, render_term};
+use clap::{Args, ValueEnum};
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::time::Instant;
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SnapshotKind {
+    /// The double-buffered jam store in `<pier>/.urb/chk`.
+    Jam,
+    /// Start from the snapshot's absence and save nothing.
+    None,
+}
+
+#[derive(Args)]
+pub struct PlayArgs {
+    /// The pier directory (holding .urb/log).
+    pier: PathBuf,
+    /// Ignore any snapshot: run the lifecycle on events 1..life and replay everything after.
+    #[arg(long)]
+    from_scratch: bool,
+    /// Stop after this event.
+    #[arg(long, value_name = "N")]
+    to: Option<u64>,
+    /// Where to load the starting state from and save the final one.
+    #[arg(long, value_enum, default_value_t = SnapshotKind::Jam)]
+    snapshot: SnapshotKind,
+    /// Report mug mismatches but keep going.
+    #[arg(long)]
+    soft_mugs: bool,
+    /// Write the jam of the kernel after event N to FILE.
+    #[arg(long, num_args = 2, value_names = ["N", "FILE"])]
+    dump_at: Option<Vec<String>>,
+    /// Write a Chrome-trace JSON file of per-event times.
+    #[arg(long, value_name = "FILE")]
+    trace: Option<PathBuf>,
+    /// NockStack size in MiB.
+    #[arg(long, value_name = "MIB", default_value_t = 8192)]
+    stack_mib: usize,
+}
+
+/// Exit status when replay stops at a mismatch or a failed event.
+const EXIT_DIVERGED: i32 = 1;
+
+struct Progress {
+    tty: bool,
+    total: u64,
+    start: Instant,
+    last: Instant,
+}
+
+impl Progress {
+    fn tick(&mut self, done: u64, event: u64) {
+        let now = Instant::now();
+        if now.duration_since(self.last).as_millis() < 250 && done < self.total {
+            return;
+        }
+        self.last = now;
+        let secs = now.duration_since(self.start).as_secs_f64().max(1e-9);
+        let rate = done as f64 / secs;
+        let eta = if rate > 0.0 {
+            (self.total - done) as f64 / rate
+        } else {
+            0.0
+        };
+        if self.tty {
+            eprint!(
+                "\r  {done}/{} events (at {event}), {rate:.0} ev/s, ETA {eta:.0} s   ",
+                self.total
+            );
+        } else {
+            eprintln!(
+                "play: {done}/{} events (at {event}), {rate:.0} ev/s, ETA {eta:.0} s",
+                self.total
+            );
+        }
+    }
+
+    fn finish(&self) {
+        if self.tty {
+            eprintln!();
+        }
+    }
+}
+
+/// `date wire %tag` of a `[now [wire card]]` job, for reports.
+fn describe(job: Noun) -> String {
+    let Some(ovum) = job.tail() else {
+        return "not a [now ovum] job".into();
+    };
+    let wire = ovum.head().map(render_path).unwrap_or_else(|| "?".into());
+    let tag = ovum
+        .tail()
+        .and_then(|c| c.head())
+        .map(render_term)
+        .unwrap_or_else(|| "?".into());
+    format!("wire {wire}, card %{tag}")
+}
+
+pub fn play(a: PlayArgs) -> Result<i32, String> {
+    let log = EventLog::open_dir(
+        &crate::eventlog::log_dir(&a.pier),
+        OpenOptions {
+            no_lock: true,
+            ..Default::default()
+        },
+    )
+    .map_err(|e| e.to_string())?;
+    let meta = *log.meta();
+    let last = log
+        .last()
+        .map_err(|e| e.to_string())?
+        .ok_or("the event log is empty")?;
+    match log.check_contiguous().map_err(|e| e.to_string())? {
+        Some((1, _)) => {}
+        Some((first, _)) => return Err(format!("the event log starts at event {first}, not 1")),
+        None => return Err("the event log is empty".into()),
+    }
+    let to = a.to.unwrap_or(last).min(last);
+    let dump_at = match &a.dump_at {
+        Some(v) => Some((
+            v[0].parse::<u64>()
+                .map_err(|_| format!("--dump-at: bad event number {:?}", v[0]))?,
+            PathBuf::from(&v[1]),
+        )),
+        None => None,
+    };
+    let stack = NockStack::new(a.stack_mib << 20)
+        .map_err(|e| format!("cannot reserve the NockStack: {e}"))?;
+    let mut ctx = Context::new(stack, 50_000);
+    let f = Formulas::new();
+    let mut snap = JamSnapshot::new(&a.pier, a.snapshot == SnapshotKind::None);
+    let mut state = SerfState::empty();
+    if a.snapshot == SnapshotKind::Jam {
+        // Loading also tells the store which slot is older, so the final save never overwrites the newest one.
+        if let Some(s) = snap.load(&mut ctx).map_err(|e| e.to_string())? {
+            if a.from_scratch {
+                eprintln!(
+                    "play: ignoring the snapshot at event {} (--from-scratch)",
+                    s.event
+                );
+            } else {
+                state = s;
+                eprintln!(
+                    "play: snapshot at event {} (mug {:08x})",
+                    state.event, state.mug
+                );
+            }
+        }
+    }
+    if state.event > last {
+        return Err(format!(
+            "the snapshot (event {}) is ahead of the log (event {last})",
+            state.event
+        ));
+    }
+    let mut trace = Vec::new();
+    let t0 = Instant::now();
+    if !state.has_kernel() {
+        if meta.life == 0 || meta.life > last {
+            return Err(format!("bad life {} for a log of {last} events", meta.life));
+        }
+        let mut boot = Vec::new();
+        for e in log.range(1, meta.life).map_err(|e| e.to_string())? {
+            let e = e.map_err(|e| e.to_string())?;
+            boot.push(
+                cue_bytes(&mut ctx.stack, &e.jam)
+                    .map_err(|err| format!("event {}: {err}", e.number))?,
+            );
+        }
+        let lit = list(&mut ctx.stack, &boot).map_err(|e| e.to_string())?;
+        let t = Instant::now();
+        let kernel = lifecycle(&mut ctx, &f, lit).map_err(|e| {
+            format!(
+                "the lifecycle on events 1..{} failed: %{}",
+                meta.life,
+                e.mote.name()
+            )
+        })?;
+        state = SerfState {
+            event: meta.life,
+            kernel,
+            cold: Noun::ZERO,
+            mug: mug(kernel),
+        };
+        eprintln!(
+            "play: lifecycle on events 1..{} done in {:.1} ms, kernel mug {:08x}",
+            meta.life,
+            t.elapsed().as_secs_f64() * 1e3,
+            state.mug
+        );
+        trace.push((
+            "lifecycle".to_string(),
+            t.duration_since(t0).as_micros(),
+            t.elapsed().as_micros(),
+        ));
+        snap.extract(&mut ctx, &mut state, &mut ())
+            .map_err(|_| "out of memory".to_string())?;
+    }
+    let total = to.saturating_sub(state.event);
+    let mut progress = Progress {
+        tty: std::io::stderr().is_terminal(),
+        total,
+        start: Instant::now(),
+        last: Instant::now(),
+    };
+    let (mut checked, mut mismatches, mut done) = (0u64, 0u64, 0u64);
+    let mut status = 0;
+    if state.event < to {
+        for e in log.range(state.event + 1, to).map_err(|e| e.to_string())? {
+            let e = e.map_err(|e| e.to_string())?;
+            let job = cue_bytes(&mut ctx.stack, &e.jam)
+                .map_err(|err| format!("event {}: {err}", e.number))?;
+            let t = Instant::now();
+            match poke(&mut ctx, &f, 0, state.kernel, job) {
+                Ok((_effects, kernel)) => {
+                    state.kernel = kernel;
+                    state.event = e.number;
+                    state.mug = mug(kernel);
+                }
+                Err(err) => {
+                    progress.finish();
+                    eprintln!(
+                        "play: event {} failed: %{} ({})",
+                        e.number,
+                        err.mote.name(),
+                        describe(job)
+                    );
+                    status = EXIT_DIVERGED;
+                    break;
+                }
+            }
+            trace.push((
+                format!("event {}", e.number),
+                t.duration_since(t0).as_micros(),
+                t.elapsed().as_micros(),
+            ));
+            done += 1;
+            if e.mug != 0 {
+                checked += 1;
+                if e.mug != state.mug {
+                    mismatches += 1;
+                    progress.finish();
+                    eprintln!(
+                        "play: mug mismatch at event {}: expected {:08x}, computed {:08x} ({})",
+                        e.number,
+                        e.mug,
+                        state.mug,
+                        describe(job)
+                    );
+                    if !a.soft_mugs {
+                        status = EXIT_DIVERGED;
+                        break;
+                    }
+                }
+            }
+            if let Some((n, file)) = &dump_at {
+                if *n == e.number {
+                    std::fs::write(file, jam_to_bytes(state.kernel))
+                        .map_err(|err| format!("{}: {err}", file.display()))?;
+                    eprintln!(
+                        "play: wrote the kernel after event {n} to {}",
+                        file.display()
+                    );
+                }
+            }
+            snap.extract(&mut ctx, &mut state, &mut ())
+                .map_err(|_| "out of memory".to_string())?;
+            progress.tick(done, e.number);
+        }
+    }
+    progress.finish();
+    let secs = t0.elapsed().as_secs_f64();
+    eprintln!(
+        "play: replayed {done} events to event {} in {secs:.3} s ({:.0} ev/s); mugs checked {checked}, mismatches {mismatches}; kernel mug {:08x}",
+        state.event,
+        done as f64 / secs.max(1e-9),
+        state.mug
+    );
+    if a.snapshot == SnapshotKind::Jam {
+        snap.commit(&mut ctx, &state).map_err(|e| e.to_string())?;
+        eprintln!("play: saved a snapshot at event {}", state.event);
+    }
+    if let Some(path) = &a.trace {
+        write_trace(path, &trace)?;
+    }
+    Ok(status)
+}
+
+/// A Chrome trace (`chrome://tracing`, Perfetto): one complete event per replayed event.
+fn write_trace(path: &PathBuf, spans: &[(String, u128, u128)]) -> Result<(), String> {
+    let mut out = String::from("[\n");
+    for (i, (name, ts, dur)) in spans.iter().enumerate() {
+        let comma = if i + 1 < spans.len() { "," } else { "" };
+        out += &format!("{{\"name\":\"{name}\",\"cat\":\"event\",\"ph\":\"X\",\"ts\":{ts},\"dur\":{dur},\"pid\":1,\"tid\":1}}{comma}\n");
+    }
+    out += "]\n";
+    let mut f = std::fs::File::create(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    f.write_all(out.as_bytes())
+        .map_err(|e| format!("{}: {e}", path.display()))
+}
