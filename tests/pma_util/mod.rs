@@ -93,3 +93,108 @@ pub unsafe fn verify(p: *const u64, words: usize, tag: u64) -> Option<usize> {
         v != mix(tag ^ (i as u64).wrapping_mul(0x1000_0001))
     })
 }
+
+/// Re-execute this test binary running only `test_name`, with `envs`; returns (exit code, stdout).
+pub fn spawn_self(test_name: &str, envs: &[(&str, String)]) -> (Option<i32>, String) {
+    let mut cmd = std::process::Command::new(std::env::current_exe().unwrap());
+    cmd.args([test_name, "--exact", "--nocapture", "--test-threads=1"])
+        .env_remove("MARS_PMA_CRASH_AT");
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr),
+    )
+}
+
+/// A small workload used by the decision-table and corruption tests: each commit allocates a
+/// block (alternating small and multi-page), rewrites the root block in place, and commits.
+/// Root 0 is a 64-word block: [count, ptr_1, ..]; block i holds fill(.., tag = i).
+pub fn simple_commits(p: &mut Pma, commits: u64) {
+    for _ in 0..commits {
+        let mut rootb = p.roots()[0] as *mut u64;
+        if rootb.is_null() {
+            rootb = p.alloc(64 * 8).unwrap().as_ptr();
+            // SAFETY: fresh 64-word block.
+            unsafe { fill(rootb, 64, 0) };
+            // SAFETY: as above.
+            unsafe { rootb.write(0) };
+            p.root_set(0, rootb as u64);
+        }
+        // SAFETY: rootb is the live root block of 64 words.
+        let count = unsafe { rootb.read() } + 1;
+        assert!(count < 64);
+        let words = if count % 2 == 0 { 5000 } else { 40 };
+        let b = p.alloc(words * 8).unwrap().as_ptr();
+        // SAFETY: fresh block of `words` words; rootb entries are in range.
+        unsafe {
+            fill(b, words, count);
+            p.write_u64(rootb.add(count as usize), b as u64).unwrap();
+            p.write_u64(rootb, count).unwrap();
+        }
+        let ev = p.meta().event + 1;
+        p.commit(ev, 0, count as u32).unwrap();
+    }
+}
+
+/// Verify what `simple_commits` wrote; returns the count of commits seen.
+pub fn simple_verify(p: &mut Pma) -> u64 {
+    let rootb = p.roots()[0] as *const u64;
+    if rootb.is_null() {
+        return 0;
+    }
+    // SAFETY: root block is live and mapped.
+    let count = unsafe { rootb.read() };
+    for i in 1..=count {
+        // SAFETY: entries 1..=count hold live blocks written by simple_commits.
+        unsafe {
+            let b = rootb.add(i as usize).read() as *const u64;
+            let words = if i % 2 == 0 { 5000 } else { 40 };
+            assert!(p.block_size(b) >= words * 8, "block {i}");
+            assert_eq!(verify(b, words, i), None, "block {i} contents");
+        }
+    }
+    let r = p.check();
+    assert!(r.is_clean(), "check: {}", r.first_error);
+    count
+}
+
+/// Child side of `simple_commits` (env PMA_SC_DIR, PMA_SC_BASE, PMA_SC_N).
+pub fn simple_child() {
+    if let Ok(dir) = std::env::var("PMA_SC_DIR") {
+        let base = u64::from_str_radix(&std::env::var("PMA_SC_BASE").unwrap(), 16).unwrap();
+        let n: u64 = std::env::var("PMA_SC_N").unwrap().parse().unwrap();
+        let mut p = open(Path::new(&dir), (base, 256 << 30));
+        simple_commits(&mut p, n);
+    }
+}
+
+/// Run `n` simple commits in a child that stops at crash point `k` (0: none).
+pub fn simple_in_child(
+    test_name: &str,
+    dir: &Path,
+    base: (u64, u64),
+    n: u64,
+    k: u32,
+) -> Option<i32> {
+    let mut envs = vec![
+        ("PMA_SC_DIR", dir.display().to_string()),
+        ("PMA_SC_BASE", format!("{:x}", base.0)),
+        ("PMA_SC_N", n.to_string()),
+    ];
+    if k != 0 {
+        envs.push(("MARS_PMA_CRASH_AT", format!("{k}:{n}")));
+    }
+    spawn_self(test_name, &envs).0
+}
+
+pub fn copy_dir(from: &Path, to: &Path) {
+    let _ = std::fs::remove_dir_all(to);
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+    }
+}
