@@ -248,6 +248,7 @@ typedef struct wal_state {
   superblock sb;     /* embedded superblock (valid when state == WAL_VALID) */
   wal_entry *index;  /* malloc'd */
   uint64_t file_len;
+  uint64_t retired_gen; /* generation proven checkpointed by a retired header, or 0 */
   char why[96];
 } wal_state;
 
@@ -265,7 +266,16 @@ static int read_wal(int fd, const uint8_t *uuid, wal_state *w) {
     snprintf(w->why, sizeof w->why, "short header read");
     return w->state = WAL_INVALID;
   }
-  if (all_zero(w->h.magic, 8)) return w->state = WAL_ABSENT; /* retired */
+  if (all_zero(w->h.magic, 8)) {
+    /* Retired: if the rest of the header still verifies (with the magic restored), it
+       proves generation new_gen was checkpointed. */
+    wal_header t = w->h;
+    memcpy(t.magic, WAL_MAGIC, 8);
+    if (pma_xxh64(&t, WAL_HDR_BYTES - 8, 0) == t.checksum && uuid != NULL &&
+        memcmp(t.uuid, uuid, 16) == 0)
+      w->retired_gen = t.new_gen;
+    return w->state = WAL_ABSENT;
+  }
   if (memcmp(w->h.magic, WAL_MAGIC, 8) != 0) {
     snprintf(w->why, sizeof w->why, "bad magic");
     return w->state = WAL_INVALID;
@@ -555,6 +565,23 @@ int pma_open(const char *dir, const pma_opts *opts, pma **out) {
                          w.state == WAL_ABSENT ? "absent" : w.why, slot_name((unsigned)newest),
                          (unsigned long long)G);
     }
+    free(w.index);
+    goto fail;
+  } else if (w.state == WAL_ABSENT && w.retired_gen > G) {
+    rc = pma_set_error(PMA_E_CORRUPT,
+                       "%s: retired pma.wal proves generation %llu was checkpointed, but the "
+                       "newest valid superblock is slot %s at generation %llu (slot %s: %s)",
+                       dir, (unsigned long long)w.retired_gen, slot_name((unsigned)newest),
+                       (unsigned long long)G, slot_name((unsigned)other),
+                       st[other] == SLOT_ZERO ? "zero" : why[other]);
+    free(w.index);
+    goto fail;
+  } else if (st[other] == SLOT_ZERO && G > 1) {
+    rc = pma_set_error(PMA_E_CORRUPT,
+                       "%s/pma.img: slot %s is zero but slot %s is at generation %llu (both "
+                       "slots are written by generation 2); refusing to guess",
+                       dir, slot_name((unsigned)other), slot_name((unsigned)newest),
+                       (unsigned long long)G);
     free(w.index);
     goto fail;
   } else {
