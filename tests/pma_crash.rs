@@ -88,7 +88,7 @@ fn plan(seed: u64, s: u64, model: &mut Model) -> (Vec<Op>, bool) {
         let len = 1 + r.below(cap) as usize;
         ops.push(Op::Garbage { len });
     }
-    (ops, s % 4 == 0)
+    (ops, s.is_multiple_of(4))
 }
 
 fn model_after(seed: u64, steps: u64) -> Model {
@@ -194,7 +194,7 @@ fn run_child() {
         let cs = p.commit(s, 0, s as u32).unwrap();
         writeln!(out, "ack {}", cs.generation).unwrap();
         out.flush().unwrap();
-        if s % 8 == 0 {
+        if s.is_multiple_of(8) {
             p.trim().unwrap();
         }
     }

@@ -26,7 +26,11 @@ fn large(total: usize) {
     let mut i = 0u64;
     while used < total {
         // 3 of 4 bytes in 1 MiB contiguous blocks, the rest in 1..8 KiB scattered blocks
-        let size = if i % 64 < 3 { 1 << 20 } else { 1024 + (mix(i) % 7168) as usize };
+        let size = if i % 64 < 3 {
+            1 << 20
+        } else {
+            1024 + (mix(i) % 7168) as usize
+        };
         let b = p.alloc(size).unwrap().as_ptr();
         pattern_fill(b, size / 8, i);
         blocks.push((b, size, i));

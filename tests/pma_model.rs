@@ -83,7 +83,8 @@ fn run(ops: Vec<Op>, base: (u64, u64)) -> Result<(), TestCaseError> {
                 if cur.blocks.is_empty() {
                     continue;
                 }
-                let (&a, &(words, _, keep)) = cur.blocks.iter().nth(pick % cur.blocks.len()).unwrap();
+                let (&a, &(words, _, keep)) =
+                    cur.blocks.iter().nth(pick % cur.blocks.len()).unwrap();
                 pm.dirty(a as *const u8, words * 8).unwrap();
                 // SAFETY: live block, just dirtied.
                 unsafe { fill(a as *mut u64, words, tag) };
