@@ -115,6 +115,7 @@ fn run_child() {
         base,
         reserve,
         strict: true,
+        max_dirty_runs: env_u64("PMA_MAXRUNS") as u32,
         ..Default::default()
     };
     let mut p = Pma::open(Path::new(&dir), &o).unwrap_or_else(|e| panic!("child open: {e}"));
@@ -213,6 +214,7 @@ struct Harness {
     seed: u64,
     gen: u64, // generation verified after the last kill
     kills: u64,
+    max_runs: u32, // mapping budget for the child (0: default); small values force open mode
 }
 
 enum Kill {
@@ -234,6 +236,7 @@ impl Harness {
             seed,
             gen: 1,
             kills: 0,
+            max_runs: 0,
         }
     }
 
@@ -246,6 +249,7 @@ impl Harness {
             .env("PMA_BASE", format!("{:x}", self.base.0))
             .env("PMA_RESERVE", format!("{:x}", self.base.1))
             .env("PMA_STEPS", format!("{steps:x}"))
+            .env("PMA_MAXRUNS", format!("{:x}", self.max_runs))
             .env_remove("MARS_PMA_CRASH_AT")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
@@ -371,6 +375,8 @@ fn wal_state(dir: &Path) -> (String, u64) {
 fn crash_points_each() {
     let mut h = Harness::new("crashpts", 0xc0ffee);
     for n in 1..=3u32 {
+        // the third pass commits in open mode (mapping budget of 4 runs)
+        h.max_runs = if n == 3 { 4 } else { 0 };
         for k in 1..=13u32 {
             let out = h.spawn(&Kill::CrashAt(k, n), 1 << 20);
             assert!(out.crashed_at_point, "crash point {k} not reached");
@@ -420,8 +426,9 @@ fn crash_points_each() {
     assert!(h.kills >= 39);
 }
 
-fn random_kills(name: &str, seed: u64, n: u64) -> u64 {
+fn random_kills(name: &str, seed: u64, n: u64, max_runs: u32) -> u64 {
     let mut h = Harness::new(name, seed);
+    h.max_runs = max_runs;
     let mut r = Rng(seed);
     for i in 0..n {
         if i % 5 == 4 {
@@ -438,8 +445,10 @@ fn random_kills(name: &str, seed: u64, n: u64) -> u64 {
 
 #[test]
 fn crash_random_kills() {
-    let kills = random_kills("randkill", 0x5eed_0001, 70);
-    assert!(kills >= 70);
+    let kills = random_kills("randkill", 0x5eed_0001, 50, 0);
+    // with a mapping budget of 4 runs most generations commit in open mode (pagemap)
+    let kills2 = random_kills("randkill-open", 0x5eed_0002, 25, 4);
+    assert!(kills + kills2 >= 75);
 }
 
 #[test]
@@ -447,7 +456,12 @@ fn crash_random_kills() {
 fn crash_random_kills_long() {
     let mut total = 0;
     for s in 0..10u64 {
-        total += random_kills("randkill-long", 0xabc0_0000 + s, 100);
+        total += random_kills(
+            "randkill-long",
+            0xabc0_0000 + s,
+            100,
+            if s % 3 == 2 { 4 } else { 0 },
+        );
     }
     assert!(total >= 1000);
 }

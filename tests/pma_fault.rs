@@ -79,3 +79,64 @@ fn declared_writes_produce_no_faults() {
     p.commit(2, 0, 0).unwrap();
     assert_eq!(p.stats().dirty_pages, 0);
 }
+
+fn arena_mappings(lo: u64, hi: u64) -> usize {
+    std::fs::read_to_string("/proc/self/maps")
+        .unwrap()
+        .lines()
+        .filter(|l| {
+            let r = l.split_whitespace().next().unwrap();
+            let (a, b) = r.split_once('-').unwrap();
+            let (a, b) = (
+                u64::from_str_radix(a, 16).unwrap(),
+                u64::from_str_radix(b, 16).unwrap(),
+            );
+            a < hi && b > lo
+        })
+        .count()
+}
+
+#[test]
+fn open_mode_when_mapping_budget_exceeded() {
+    let s = Scratch::new("openmode");
+    let base = unique_base();
+    let o = PmaOptions {
+        base: base.0,
+        reserve: base.1,
+        strict: true,
+        max_dirty_runs: 8,
+        ..Default::default()
+    };
+    let mut p = Pma::open(s.path(), &o).unwrap();
+    let words = (4 << 20) / 8;
+    let b = p.alloc(words * 8).unwrap().as_ptr();
+    // SAFETY: fresh block.
+    unsafe { fill(b, words, 1) };
+    p.commit(1, 0, 0).unwrap();
+    let page_words = 16384 / 8;
+    for pg in (0..256).step_by(2) {
+        // SAFETY: b is a live block of 256 pages.
+        unsafe {
+            p.write_u64(b.add(pg * page_words), 1000 + pg as u64)
+                .unwrap()
+        };
+    }
+    assert_eq!(p.stats().open_mode, 1, "budget of 8 runs exceeded");
+    // In open mode an undeclared write is still captured (pagemap at commit).
+    // SAFETY: live block, writable in open mode.
+    unsafe { b.add(page_words + 5).write(4242) };
+    p.commit(2, 0, 0).unwrap();
+    let st = p.stats();
+    assert_eq!(st.open_mode, 0);
+    assert!(st.open_mode_pages >= 1);
+    assert!(arena_mappings(base.0, base.0 + base.1) <= 4);
+    drop(p);
+    let mut p = Pma::open(s.path(), &o).unwrap();
+    for pg in (0..256).step_by(2) {
+        // SAFETY: committed block.
+        assert_eq!(unsafe { b.add(pg * page_words).read() }, 1000 + pg as u64);
+    }
+    // SAFETY: committed block.
+    assert_eq!(unsafe { b.add(page_words + 5).read() }, 4242);
+    assert!(p.check().is_clean());
+}

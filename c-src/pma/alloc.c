@@ -1,6 +1,7 @@
 /* Dirty tracking, growth and the allocator (size classes, page runs, side tables). */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -45,13 +46,21 @@ int pma_dirty_pages(pma *p, uint64_t first, uint64_t n) {
     }
     uint64_t j = i;
     while (j < end && !bit_get(p->dirty, j)) j++;
-    if (mprotect((void *)(uintptr_t)(p->base + i * PAGE), (size_t)((j - i) * PAGE),
-                 PROT_READ | PROT_WRITE) != 0) {
-      p->poisoned = 1;
-      return pma_set_error(PMA_E_NOMEM,
-                           "%s: mprotect of %llu dirty pages failed (%s); %llu dirty runs so far",
-                           p->dir, (unsigned long long)(j - i), strerror(errno),
-                           (unsigned long long)p->dirty_runs);
+    if (!p->open_mode && p->dirty_runs >= p->max_dirty_runs) {
+      int rc = pma_enter_open_mode(p);
+      if (rc != PMA_OK) return rc;
+    }
+    if (!p->open_mode && mprotect((void *)(uintptr_t)(p->base + i * PAGE),
+                                  (size_t)((j - i) * PAGE), PROT_READ | PROT_WRITE) != 0) {
+      if (errno != ENOMEM) {
+        p->poisoned = 1;
+        return pma_set_error(PMA_E_NOMEM,
+                             "%s: mprotect of %llu dirty pages failed (%s); %llu dirty runs so far",
+                             p->dir, (unsigned long long)(j - i), strerror(errno),
+                             (unsigned long long)p->dirty_runs);
+      }
+      int rc = pma_enter_open_mode(p); /* out of kernel mappings */
+      if (rc != PMA_OK) return rc;
     }
     for (uint64_t k = i; k < j; k++) set_dirty_bit(p, k);
     p->dirty_pages += j - i;
@@ -82,6 +91,7 @@ int pma_fault(pma *p, void *addr) {
   uint64_t a = (uint64_t)(uintptr_t)addr;
   if (a < p->base + HD_PAGE * PAGE || a >= p->base + p->mapped) return 0;
   uint64_t i = (a - p->base) / PAGE;
+  if (p->open_mode) return 0;          /* everything is writable: not a dirty-tracking fault */
   if (bit_get(p->dirty, i)) return 0; /* already writable: not a dirty-tracking fault */
   if (p->flags & PMA_O_STRICT) {
     static const char msg[] = "pma: strict mode: write to a clean arena page without pma_dirty\n";
@@ -92,6 +102,66 @@ int pma_fault(pma *p, void *addr) {
   if (pma_dirty_pages(p, i, 1) != PMA_OK) return 0;
   p->implicit_faults++;
   return 1;
+}
+
+/* ---------- open mode (design 4.5 mapping budget) ---------- */
+
+/* Make the whole mapped arena writable with one call; from now on the dirty set is the
+   bitmap plus every privately copied page that /proc/self/pagemap reports (at commit). */
+int pma_enter_open_mode(pma *p) {
+  if (p->open_mode) return PMA_OK;
+  if (access("/proc/self/pagemap", R_OK) != 0)
+    return pma_set_error(PMA_E_NOMEM, "%s: mapping budget exceeded and no pagemap: %s", p->dir,
+                         strerror(errno));
+  if (mprotect((void *)(uintptr_t)p->base, (size_t)p->mapped, PROT_READ | PROT_WRITE) != 0) {
+    p->poisoned = 1;
+    return pma_set_error(PMA_E_NOMEM, "%s: entering open mode: mprotect: %s", p->dir,
+                         strerror(errno));
+  }
+  p->open_mode = 1;
+  return PMA_OK;
+}
+
+/* Open mode, at commit: mark every arena page with a private (anonymous) or swapped OS page. */
+int pma_pagemap_scan(pma *p) {
+  int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return pma_set_error(PMA_E_IO, "pagemap: %s", strerror(errno));
+  uint64_t os = (uint64_t)sysconf(_SC_PAGESIZE), per = PAGE / os;
+  uint64_t npages = p->mapped / PAGE;
+  enum { CHUNK = 8192 };
+  uint64_t *buf = malloc(CHUNK * sizeof *buf);
+  if (buf == NULL) {
+    close(fd);
+    return pma_set_error(PMA_E_NOMEM, "pagemap buffer");
+  }
+  uint64_t first = p->base / os, total = npages * per;
+  int rc = PMA_OK;
+  for (uint64_t done = 0; done < total;) {
+    uint64_t n = total - done < CHUNK ? total - done : CHUNK;
+    size_t got = 0;
+    if (pma_read_full(fd, buf, (size_t)(n * 8), (first + done) * 8, &got) != 0 || got != n * 8) {
+      rc = pma_set_error(PMA_E_IO, "pagemap read: %s", strerror(errno));
+      break;
+    }
+    for (uint64_t k = 0; k < n; k++) {
+      uint64_t e = buf[k];
+      int present = (int)((e >> 63) & 1u), swapped = (int)((e >> 62) & 1u);
+      int file = (int)((e >> 61) & 1u);
+      if ((present && !file) || swapped) {
+        uint64_t pg = (done + k) / per;
+        if (!bit_get(p->dirty, pg)) {
+          p->dirty[pg >> 6] |= 1ull << (pg & 63);
+          p->summary[pg >> 12] |= 1ull << ((pg >> 6) & 63);
+          p->dirty_pages++;
+          p->open_mode_entries++;
+        }
+      }
+    }
+    done += n;
+  }
+  free(buf);
+  close(fd);
+  return rc;
 }
 
 /* ---------- growth ---------- */
@@ -112,7 +182,8 @@ int pma_ensure_mapped(pma *p, uint64_t bytes) {
     return pma_set_error(errno == ENOSPC || errno == EFBIG ? PMA_E_NOSPC : PMA_E_IO,
                          "%s/pma.img: grow to %llu: %s", p->dir, (unsigned long long)want,
                          strerror(errno));
-  if (mmap((void *)(uintptr_t)(p->base + p->mapped), (size_t)(want - p->mapped), PROT_READ,
+  if (mmap((void *)(uintptr_t)(p->base + p->mapped), (size_t)(want - p->mapped),
+           p->open_mode ? PROT_READ | PROT_WRITE : PROT_READ,
            MAP_PRIVATE | MAP_FIXED, p->img_fd, (off_t)p->mapped) == MAP_FAILED)
     return pma_set_error(PMA_E_NOMEM, "%s/pma.img: mmap growth: %s", p->dir, strerror(errno));
   p->mapped = want;

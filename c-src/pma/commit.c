@@ -94,6 +94,11 @@ int pma_commit(pma *p, uint64_t event, uint64_t epoch, uint32_t kernel_mug,
   /* 1. Gather. */
   pagelist fresh = {0}, wal = {0}, all = {0};
   int rc = PMA_OK;
+  int was_open = p->open_mode;
+  if (was_open && pma_pagemap_scan(p) != PMA_OK) {
+    p->poisoned = 1;
+    return pma_last_error();
+  }
   uint64_t limit = p->mapped / PAGE;
   uint64_t swords = (limit + 4095) / 4096;
   for (uint64_t sw = 0; sw < swords; sw++) {
@@ -282,6 +287,20 @@ int pma_commit(pma *p, uint64_t event, uint64_t epoch, uint32_t kernel_mug,
 
 rearm:
   /* 11. Re-arm: remap dirty runs from the image (drops private copies, merges mappings). */
+  if (was_open) {
+    /* open mode: one mapping for the whole arena, read-only again */
+    if (mmap((void *)(uintptr_t)p->base, (size_t)p->mapped, PROT_READ, MAP_PRIVATE | MAP_FIXED,
+             p->img_fd, 0) == MAP_FAILED) {
+      rc = fail(p, PMA_E_NOMEM, "remapping the arena after open mode", G + 1);
+      goto out;
+    }
+    p->open_mode = 0;
+    all.n = 0; /* bits are cleared below from the list; clear them all instead */
+    for (uint64_t w = 0; w < (limit + 63) / 64; w++) {
+      p->dirty[w] = 0;
+      p->fresh[w] = 0;
+    }
+  }
   {
     size_t i = 0;
     while (i < all.n) {

@@ -139,6 +139,7 @@ int pma_gc_sweep(pma *p, pma_gc_stats *stats) {
 int pma_trim(pma *p) {
   if (p == NULL) return PMA_E_BADARG;
   if (p->poisoned) return pma_set_error(PMA_E_POISONED, "%s: handle is poisoned", p->dir);
+  if (p->open_mode) return PMA_OK; /* dirty bits are incomplete until the next commit */
   heapdesc *hd = HD(p);
   for (unsigned b = 6; b < NBUCKET; b++) {
     uint64_t h = hd->bucket[b];
@@ -207,6 +208,8 @@ int pma_stats(const pma *p, pma_stats_t *out) {
   out->punched_pages = p->punched;
   out->poisoned = (uint32_t)p->poisoned;
   out->strict = (p->flags & PMA_O_STRICT) ? 1u : 0u;
+  out->open_mode = (uint32_t)p->open_mode;
+  out->open_mode_pages = p->open_mode_entries;
   out->ephemeral_bytes = (hd->frontier + 7) / 8 * 2 + p->mark_bytes;
   return PMA_OK;
 }

@@ -118,6 +118,9 @@ typedef struct pma_stats_t {
   uint32_t poisoned;
   uint32_t strict;
   uint64_t ephemeral_bytes;    /* bitmaps held in memory (touched size estimate) */
+  uint32_t open_mode;          /* 1 while the mapping budget is exceeded (whole arena writable) */
+  uint32_t pad;
+  uint64_t open_mode_pages;    /* pages found dirty through /proc/self/pagemap (cumulative) */
 } pma_stats_t;
 
 typedef struct pma_check_report {

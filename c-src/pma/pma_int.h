@@ -132,6 +132,8 @@ struct pma {
   int poisoned;
   int replayed;
   int in_gc;
+  int open_mode;          /* mapping budget exceeded: whole arena writable, pagemap at commit */
+  uint64_t open_mode_entries;
   /* ephemeral bitmaps (anonymous, MAP_NORESERVE), indexed by page */
   uint64_t *dirty;
   uint64_t *fresh;
@@ -174,6 +176,8 @@ static inline uint64_t *SLABBM(const pma *p, uint64_t i) {
 static inline int bit_get(const uint64_t *b, uint64_t i) { return (int)((b[i >> 6] >> (i & 63)) & 1u); }
 int pma_dirty_pages(pma *p, uint64_t first, uint64_t n);
 int pma_ensure_mapped(pma *p, uint64_t bytes);
+int pma_enter_open_mode(pma *p);
+int pma_pagemap_scan(pma *p);
 void pma_pte_write(pma *p, uint64_t i, const pte *v);
 uint64_t pma_slab_slots(unsigned cls);
 int pma_free_run(pma *p, uint64_t start, uint64_t n, uint64_t gen);

@@ -116,6 +116,9 @@ pub struct pma_stats_t {
     pub poisoned: u32,
     pub strict: u32,
     pub ephemeral_bytes: u64,
+    pub open_mode: u32,
+    pub pad: u32,
+    pub open_mode_pages: u64,
 }
 
 #[repr(C)]
