@@ -114,7 +114,7 @@ fn mutate_all(src: &Path, base: (u64, u64), g: u64, wal_valid: bool, cases: u64,
             }
         }
         done += 1;
-        let res = Pma::open(work.path(), &opts(base));
+        let res = open_with(work.path(), &opts(base));
         let ctx = format!("case {i} region {region:?} wal_valid {wal_valid}");
         match (region, wal_valid) {
             // Clean arena: a damaged superblock leaves the other slot as newest valid and the
@@ -207,7 +207,7 @@ fn cases() -> u64 {
     std::env::var("PMA_CORRUPT_CASES")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(200)
+        .unwrap_or(500)
 }
 
 #[test]

@@ -118,7 +118,7 @@ fn run_child() {
         max_dirty_runs: env_u64("PMA_MAXRUNS") as u32,
         ..Default::default()
     };
-    let mut p = Pma::open(Path::new(&dir), &o).unwrap_or_else(|e| panic!("child open: {e}"));
+    let mut p = open_with(Path::new(&dir), &o).unwrap_or_else(|e| panic!("child open: {e}"));
     let g = p.meta().generation;
     let mut model = model_after(seed, g - 1);
     let mut out = std::io::stdout().lock();

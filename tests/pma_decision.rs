@@ -62,7 +62,7 @@ fn edit_slot(dir: &Path, slot: u64, off: usize, bytes: &[u8]) {
 }
 
 fn open_err(dir: &Path, base: (u64, u64)) -> mars::pma::PmaError {
-    match Pma::open(dir, &opts(base)) {
+    match open_with(dir, &opts(base)) {
         Ok(_) => panic!("open of {} should fail", dir.display()),
         Err(e) => e,
     }

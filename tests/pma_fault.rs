@@ -43,7 +43,7 @@ fn lenient_mode_fault_dirties_and_counts() {
         strict: false,
         ..Default::default()
     };
-    let mut p = Pma::open(s.path(), &o).unwrap();
+    let mut p = open_with(s.path(), &o).unwrap();
     let b = p.alloc(64).unwrap().as_ptr();
     // SAFETY: fresh block.
     unsafe { b.write(1) };
@@ -57,7 +57,7 @@ fn lenient_mode_fault_dirties_and_counts() {
     assert_eq!(p.stats().implicit_dirty_faults, 1);
     p.commit(2, 0, 0).unwrap();
     drop(p);
-    let p = Pma::open(s.path(), &o).unwrap();
+    let p = open_with(s.path(), &o).unwrap();
     // SAFETY: committed block.
     assert_eq!(unsafe { (b.read(), b.add(1).read()) }, (77, 78));
     assert_eq!(p.stats().implicit_dirty_faults, 0);
@@ -107,7 +107,7 @@ fn open_mode_when_mapping_budget_exceeded() {
         max_dirty_runs: 8,
         ..Default::default()
     };
-    let mut p = Pma::open(s.path(), &o).unwrap();
+    let mut p = open_with(s.path(), &o).unwrap();
     let words = (4 << 20) / 8;
     let b = p.alloc(words * 8).unwrap().as_ptr();
     // SAFETY: fresh block.
@@ -131,7 +131,7 @@ fn open_mode_when_mapping_budget_exceeded() {
     assert!(st.open_mode_pages >= 1);
     assert!(arena_mappings(base.0, base.0 + base.1) <= 4);
     drop(p);
-    let mut p = Pma::open(s.path(), &o).unwrap();
+    let mut p = open_with(s.path(), &o).unwrap();
     for pg in (0..256).step_by(2) {
         // SAFETY: committed block.
         assert_eq!(unsafe { b.add(pg * page_words).read() }, 1000 + pg as u64);

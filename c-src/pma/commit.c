@@ -155,6 +155,9 @@ int pma_commit(pma *p, uint64_t event, uint64_t epoch, uint32_t kernel_mug,
   uint64_t idx_bytes = n * sizeof(wal_entry);
   uint64_t idx_pad = (idx_bytes + PAGE - 1) / PAGE * PAGE;
   wal_entry *idx = NULL;
+#ifdef PMA_FAULT_INJECTION
+  pma_power_truncate(p->wal_fd);
+#endif
   if (ftruncate(p->wal_fd, 0) != 0) {
     rc = fail(p, io_code(), "truncating pma.wal", G + 1);
     goto out;

@@ -23,6 +23,9 @@ _Static_assert(sizeof(heapdesc) <= PMA_PAGE, "heap descriptor fits a page");
 
 int pma_write_full(int fd, const void *buf, size_t len, uint64_t off) {
   const char *b = (const char *)buf;
+#ifdef PMA_FAULT_INJECTION
+  pma_power_before_write(fd, off, len);
+#endif
   while (len > 0) {
     ssize_t n = pwrite(fd, b, len, (off_t)off);
     if (n < 0) {
@@ -57,6 +60,9 @@ int pma_sync(pma *p, int fd) {
   while (fdatasync(fd) != 0) {
     if (errno != EINTR) return -1;
   }
+#ifdef PMA_FAULT_INJECTION
+  pma_power_synced(fd);
+#endif
   return 0;
 }
 
@@ -669,6 +675,9 @@ int pma_open(const char *dir, const pma_opts *opts, pma **out) {
     goto fail_unmap;
   }
   pma_registry_add(p);
+#ifdef PMA_FAULT_INJECTION
+  pma_power_watch(p->img_fd, p->wal_fd);
+#endif
   *out = p;
   return PMA_OK;
 

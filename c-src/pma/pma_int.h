@@ -154,6 +154,10 @@ int pma_set_error(int code, const char *fmt, ...) __attribute__((format(printf, 
 /* crash points (fault injection) */
 #ifdef PMA_FAULT_INJECTION
 void pma_crash_point(int k);
+void pma_power_watch(int img_fd, int wal_fd);
+void pma_power_before_write(int fd, uint64_t off, uint64_t len);
+void pma_power_truncate(int fd);
+void pma_power_synced(int fd);
 #define CRASH_POINT(k) pma_crash_point(k)
 #else
 #define CRASH_POINT(k) ((void)0)

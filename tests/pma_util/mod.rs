@@ -57,7 +57,23 @@ pub fn opts(base: (u64, u64)) -> PmaOptions {
 }
 
 pub fn open(dir: &Path, base: (u64, u64)) -> Pma {
-    Pma::open(dir, &opts(base)).unwrap_or_else(|e| panic!("open {}: {e}", dir.display()))
+    open_with(dir, &opts(base)).unwrap_or_else(|e| panic!("open {}: {e}", dir.display()))
+}
+
+/// `Pma::open`, retrying briefly on `Locked`: a child process forked by another test thread
+/// holds copies of this process's descriptors until it execs, which can keep a just-released
+/// flock alive for a moment.
+pub fn open_with(dir: &Path, o: &PmaOptions) -> Result<Pma, mars::pma::PmaError> {
+    let mut tries = 0;
+    loop {
+        match Pma::open(dir, o) {
+            Err(e) if e.kind == mars::pma::PmaErrorKind::Locked && tries < 200 => {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            r => return r,
+        }
+    }
 }
 
 /// Deterministic 64-bit mixer (splitmix64).
@@ -195,6 +211,36 @@ pub fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for e in std::fs::read_dir(from).unwrap() {
         let e = e.unwrap();
-        std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+        sparse_copy(&e.path(), &to.join(e.file_name()));
+    }
+}
+
+/// Copy a file, skipping holes (SEEK_DATA / SEEK_HOLE), so sparse arenas copy quickly.
+pub fn sparse_copy(from: &Path, to: &Path) {
+    use std::os::unix::fs::FileExt;
+    use std::os::unix::io::AsRawFd;
+    let src = std::fs::File::open(from).unwrap();
+    let len = src.metadata().unwrap().len();
+    let dst = std::fs::File::create(to).unwrap();
+    dst.set_len(len).unwrap();
+    let fd = src.as_raw_fd();
+    let mut off = 0i64;
+    let mut buf = vec![0u8; 1 << 20];
+    while (off as u64) < len {
+        // SAFETY: lseek on an open descriptor.
+        let d = unsafe { libc::lseek(fd, off, libc::SEEK_DATA) };
+        if d < 0 {
+            break;
+        }
+        // SAFETY: as above.
+        let h = unsafe { libc::lseek(fd, d, libc::SEEK_HOLE) };
+        let mut at = d as u64;
+        while at < h as u64 {
+            let n = ((h as u64 - at) as usize).min(buf.len());
+            src.read_exact_at(&mut buf[..n], at).unwrap();
+            dst.write_all_at(&buf[..n], at).unwrap();
+            at += n as u64;
+        }
+        off = h;
     }
 }
