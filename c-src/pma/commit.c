@@ -218,6 +218,7 @@ int pma_commit(pma *p, uint64_t event, uint64_t epoch, uint32_t kernel_mug,
 #endif
     int wr = pma_write_full(p->wal_fd, h, WAL_HDR_BYTES, 0);
     free(h);
+    if (wr == 0) CRASH_POINT(19); /* header written, barrier 2 not yet complete */
     if (wr != 0 || pma_sync(p, p->wal_fd) != 0) {
       rc = fail(p, io_code(), "writing the pma.wal header (barrier 2)", G + 1);
       goto out;
