@@ -2,7 +2,7 @@
 //! without `dirty` aborts; otherwise the fault handler dirties the page and counts it.
 mod pma_util;
 
-use mars::pma::{install_fault_handler, Pma, PmaOptions};
+use mars::pma::{install_fault_handler, PmaOptions};
 use pma_util::*;
 use std::path::Path;
 
