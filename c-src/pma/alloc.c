@@ -513,6 +513,8 @@ static void *alloc_small(pma *p, unsigned c) {
     pte e = *PTE(p, s);
     e.len &= ~SLAB_CURRENT;
     pma_pte_write(p, s, &e);
+    pma_hd_dirty(p);
+    hd->cur[c] = 0;
     s = 0;
   }
   if (s == 0) {
