@@ -342,6 +342,11 @@ static int64_t run_alloc(pma *p, uint64_t n) {
                                p->dir, b, (unsigned long long)h);
         }
         pte e = *PTE(p, h);
+        if (e.len == 0 || h + e.len > hd->frontier) {
+          p->poisoned = 1;
+          return pma_set_error(PMA_E_CORRUPT, "%s: free run at page %llu has bad length %u",
+                               p->dir, (unsigned long long)h, e.len);
+        }
         if (e.len >= n) {
           uint64_t gen = run_gen(p, h);
           uint8_t flags = e.cls;
@@ -607,7 +612,7 @@ static int find_block(const pma *p, uint64_t a, uint64_t *page, int *is_slab, ui
     *slot = off / sz;
     return 0;
   }
-  if (e->kind == K_LARGE_HEAD && off == 0) {
+  if (e->kind == K_LARGE_HEAD && off == 0 && e->len >= 1 && i + e->len <= hd->frontier) {
     *page = i;
     *is_slab = 0;
     *slot = 0;
