@@ -182,6 +182,41 @@ fn main() {
             tot / 20.0
         );
     }
+    // Independence of arena size (R3): grow the arena (allocate, then free, so nothing is
+    // written), then commit 16 MiB fresh and 16 MiB overwrite.
+    println!();
+    println!("| arena GiB | commit 16 MiB fresh ms | commit 16 MiB overwrite ms |");
+    println!("|---|---|---|");
+    for g in [1usize, 4, 16] {
+        let dir = fresh_dir(&root, "arena");
+        let mut p = Pma::open(&dir, &opts()).unwrap();
+        let mut big = vec![];
+        for _ in 0..g * 16 {
+            big.push(p.alloc(64 * MIB).unwrap().as_ptr());
+        }
+        for b in big {
+            p.free(b).unwrap();
+        }
+        p.commit(1, 0, 0).unwrap();
+        let mut blocks = vec![];
+        for _ in 0..16 {
+            let b = p.alloc(MIB).unwrap().as_ptr();
+            touch(b, MIB, 1);
+            blocks.push(b);
+        }
+        let f = p.commit(2, 0, 0).unwrap();
+        for &b in &blocks {
+            p.dirty(b as *const u8, MIB).unwrap();
+            touch(b, MIB, 2);
+        }
+        let o = p.commit(3, 0, 0).unwrap();
+        println!(
+            "| {g} | {:.1} | {:.1} |",
+            f.nanos as f64 / 1e6,
+            o.nanos as f64 / 1e6
+        );
+        p.close().unwrap();
+    }
     // Open time.
     println!();
     println!("| arena | open warm ms | open cold ms | bytes read cold |");
