@@ -256,6 +256,7 @@ fn main() {
         let mut p = Pma::open(&dir, &opts()).unwrap();
         let mut live = vec![];
         let n = 2_000_000u64;
+        let t_alloc = Instant::now();
         for i in 0..n {
             let b = p.alloc(24 + (i % 4) as usize * 24).unwrap().as_ptr();
             // SAFETY: fresh block.
@@ -264,6 +265,11 @@ fn main() {
                 live.push(b);
             }
         }
+        let alloc_ns = t_alloc.elapsed().as_nanos() as f64 / n as f64;
+        println!();
+        println!(
+            "pma_alloc, 24..96 B blocks (slab fast path, incl. one store): {alloc_ns:.1} ns each"
+        );
         for i in 0..200 {
             let b = p.alloc(100_000).unwrap().as_ptr();
             if i % 2 == 0 {

@@ -15,6 +15,18 @@ const uint32_t pma_class_size[NCLASS] = {16,   24,   32,   48,   64,   80,   96,
 
 uint64_t pma_slab_slots(unsigned cls) { return PAGE / pma_class_size[cls]; }
 
+static unsigned size_class(size_t bytes);
+static uint8_t class_of_words[SLAB_MAX / 8 + 1];
+static int class_table_ready;
+
+static unsigned class_fast(size_t bytes) {
+  if (!class_table_ready) {
+    for (unsigned w = 0; w <= SLAB_MAX / 8; w++) class_of_words[w] = (uint8_t)size_class(w ? w * 8 : 8);
+    class_table_ready = 1;
+  }
+  return class_of_words[(bytes + 7) / 8];
+}
+
 static unsigned size_class(size_t bytes) {
   unsigned lo = 0, hi = NCLASS - 1;
   while (lo < hi) {
@@ -326,6 +338,29 @@ static int64_t frontier_take(pma *p, uint64_t n) {
 
 static int grow_tables(pma *p, uint64_t need);
 
+/* The caller will treat pages [s, s+n) as new contents (a large block or slab reserve):
+   replace them with private zero pages, already writable and dirty. This avoids a file read
+   and copy-on-write copy per page on first store. The committed image is untouched (the
+   mapping is private); re-arm after commit maps the pages from the image again. */
+static void map_fresh_anon(pma *p, uint64_t s, uint64_t n) {
+  if (p->open_mode) return;
+  uint64_t k = s;
+  while (k < s + n && !bit_get(p->dirty, k)) k++;
+  if (k != s + n) return; /* some page already dirty (holds data of this generation) */
+  if (mmap((void *)(uintptr_t)(p->base + s * PAGE), (size_t)(n * PAGE), PROT_READ | PROT_WRITE,
+           MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS | MAP_POPULATE, -1, 0) == MAP_FAILED) {
+    /* keep the file mapping; callers dirty through mprotect. If even the mapping failed
+       half-way the range is still ours (MAP_FIXED never unmaps on failure paths that
+       matter here); fall back to remapping the file. */
+    mmap((void *)(uintptr_t)(p->base + s * PAGE), (size_t)(n * PAGE), PROT_READ,
+         MAP_PRIVATE | MAP_FIXED, p->img_fd, (off_t)(s * PAGE));
+    return;
+  }
+  for (k = s; k < s + n; k++) set_dirty_bit(p, k);
+  p->dirty_pages += n;
+  p->dirty_runs++;
+}
+
 /* Allocate a run of n pages; returns first page or a negative error.  Entries of
    the run are left for the caller to write. Fresh bits are set when the run was
    free in the committed state. */
@@ -466,6 +501,7 @@ static int64_t reserve_page(pma *p) {
   if (hd->reserve_next >= hd->reserve_end) {
     int64_t r = run_alloc(p, RESERVE_RUN);
     if (r < 0) return r;
+    map_fresh_anon(p, (uint64_t)r, RESERVE_RUN);
     for (uint64_t i = 0; i < RESERVE_RUN; i++) pte_set(p, (uint64_t)r + i, K_RESERVE, 0, 0, 0, 0);
     pma_hd_dirty(p);
     hd->reserve_next = (uint64_t)r;
@@ -510,9 +546,41 @@ static int64_t new_slab(pma *p, unsigned c) {
   return s;
 }
 
+static inline void ensure_dirty(pma *p, const void *addr) {
+  uint64_t pg = ((uint64_t)(uintptr_t)addr - p->base) / PAGE;
+  if (!bit_get(p->dirty, pg)) pma_dirty_pages(p, pg, 1);
+}
+
+static const uint16_t class_slots[NCLASS] = {
+    1024, 682, 512, 341, 256, 204, 170, 128, 102, 85, 64, 51, 42,
+    32,   25,  21,  16,  12,  10,  8,   6,   5,   4,   3,  2,  2};
+
 static void *alloc_small(pma *p, unsigned c) {
   heapdesc *hd = HD(p);
   uint64_t s = hd->cur[c];
+  if (s != 0 && p->poisoned == 0) {
+    /* fast path: a slot in the current slab */
+    pte *e = PTE(p, s);
+    if (e->nfree != 0 && e->kind == K_SLAB && e->cls == c) {
+      uint64_t *bm = SLABBM(p, s);
+      for (unsigned w = 0; w < BM_BYTES / 8; w++) {
+        if (bm[w] != ~0ull) {
+          uint64_t slot = (uint64_t)w * 64 + (uint64_t)__builtin_ctzll(~bm[w]);
+          if (slot >= class_slots[c]) break;
+          ensure_dirty(p, e);
+          ensure_dirty(p, bm);
+          ensure_dirty(p, hd);
+          if (!bit_get(p->dirty, s)) pma_dirty_pages(p, s, 1);
+          bm[w] |= 1ull << (slot & 63);
+          e->nfree--;
+          hd->bytes_in_use += pma_class_size[c];
+          hd->blocks_in_use++;
+          hd->alloc_since_gc += pma_class_size[c];
+          return (void *)(uintptr_t)(p->base + s * PAGE + slot * pma_class_size[c]);
+        }
+      }
+    }
+  }
   if (s != 0 && PTE(p, s)->nfree == 0) {
     /* retire the exhausted current slab */
     pte e = *PTE(p, s);
@@ -567,6 +635,7 @@ static void *alloc_large(pma *p, size_t bytes) {
   int64_t h = run_alloc(p, n);
   if (h < 0) return NULL;
   uint64_t s = (uint64_t)h;
+  map_fresh_anon(p, s, n);
   pte_set(p, s, K_LARGE_HEAD, 0, 0, (uint32_t)n, 0);
   for (uint64_t i = 1; i < n; i++) pte_set(p, s + i, K_LARGE_BODY, 0, 0, (uint32_t)i, 0);
   if (pma_dirty_pages(p, s, n) != PMA_OK) return NULL;
@@ -592,7 +661,7 @@ void *pma_alloc(pma *p, size_t bytes) {
     return NULL;
   }
   if (bytes == 0) bytes = 8;
-  if (bytes <= SLAB_MAX) return alloc_small(p, size_class(bytes));
+  if (bytes <= SLAB_MAX) return alloc_small(p, class_fast(bytes));
   return alloc_large(p, bytes);
 }
 
