@@ -349,11 +349,14 @@ static void map_fresh_anon(pma *p, uint64_t s, uint64_t n) {
   if (k != s + n) return; /* some page already dirty (holds data of this generation) */
   if (mmap((void *)(uintptr_t)(p->base + s * PAGE), (size_t)(n * PAGE), PROT_READ | PROT_WRITE,
            MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS | MAP_POPULATE, -1, 0) == MAP_FAILED) {
-    /* keep the file mapping; callers dirty through mprotect. If even the mapping failed
-       half-way the range is still ours (MAP_FIXED never unmaps on failure paths that
-       matter here); fall back to remapping the file. */
-    mmap((void *)(uintptr_t)(p->base + s * PAGE), (size_t)(n * PAGE), PROT_READ,
-         MAP_PRIVATE | MAP_FIXED, p->img_fd, (off_t)(s * PAGE));
+    /* a failed MAP_FIXED may leave the range unmapped: map the image back (callers then
+       dirty through mprotect as usual) */
+    if (mmap((void *)(uintptr_t)(p->base + s * PAGE), (size_t)(n * PAGE), PROT_READ,
+             MAP_PRIVATE | MAP_FIXED, p->img_fd, (off_t)(s * PAGE)) == MAP_FAILED) {
+      p->poisoned = 1;
+      pma_set_error(PMA_E_NOMEM, "%s: cannot map pages %llu+%llu: %s", p->dir,
+                    (unsigned long long)s, (unsigned long long)n, strerror(errno));
+    }
     return;
   }
   for (k = s; k < s + n; k++) set_dirty_bit(p, k);
