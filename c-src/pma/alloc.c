@@ -1,6 +1,7 @@
 /* Dirty tracking, growth and the allocator (size classes, page runs, side tables). */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,13 +18,15 @@ uint64_t pma_slab_slots(unsigned cls) { return PAGE / pma_class_size[cls]; }
 
 static unsigned size_class(size_t bytes);
 static uint8_t class_of_words[SLAB_MAX / 8 + 1];
-static int class_table_ready;
+static pthread_once_t class_once = PTHREAD_ONCE_INIT;
+
+static void class_init(void) {
+  for (unsigned w = 0; w <= SLAB_MAX / 8; w++)
+    class_of_words[w] = (uint8_t)size_class(w ? w * 8 : 8);
+}
 
 static unsigned class_fast(size_t bytes) {
-  if (!class_table_ready) {
-    for (unsigned w = 0; w <= SLAB_MAX / 8; w++) class_of_words[w] = (uint8_t)size_class(w ? w * 8 : 8);
-    class_table_ready = 1;
-  }
+  pthread_once(&class_once, class_init);
   return class_of_words[(bytes + 7) / 8];
 }
 
@@ -340,15 +343,18 @@ static int grow_tables(pma *p, uint64_t need);
 
 /* The caller will treat pages [s, s+n) as new contents (a large block or slab reserve):
    replace them with private zero pages, already writable and dirty. This avoids a file read
-   and copy-on-write copy per page on first store. The committed image is untouched (the
+   and copy-on-write copy per page on first store (slab reserves, 1 MiB, are also populated
+   up front; large blocks are not, so RAM is committed only as they are written). The committed
+   image is untouched (the
    mapping is private); re-arm after commit maps the pages from the image again. */
-static void map_fresh_anon(pma *p, uint64_t s, uint64_t n) {
+static void map_fresh_anon(pma *p, uint64_t s, uint64_t n, int populate) {
   if (p->open_mode) return;
   uint64_t k = s;
   while (k < s + n && !bit_get(p->dirty, k)) k++;
   if (k != s + n) return; /* some page already dirty (holds data of this generation) */
   if (mmap((void *)(uintptr_t)(p->base + s * PAGE), (size_t)(n * PAGE), PROT_READ | PROT_WRITE,
-           MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS | MAP_POPULATE, -1, 0) == MAP_FAILED) {
+           MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS | (populate ? MAP_POPULATE : 0), -1,
+           0) == MAP_FAILED) {
     /* a failed MAP_FIXED may leave the range unmapped: map the image back (callers then
        dirty through mprotect as usual) */
     if (mmap((void *)(uintptr_t)(p->base + s * PAGE), (size_t)(n * PAGE), PROT_READ,
@@ -504,7 +510,7 @@ static int64_t reserve_page(pma *p) {
   if (hd->reserve_next >= hd->reserve_end) {
     int64_t r = run_alloc(p, RESERVE_RUN);
     if (r < 0) return r;
-    map_fresh_anon(p, (uint64_t)r, RESERVE_RUN);
+    map_fresh_anon(p, (uint64_t)r, RESERVE_RUN, 1);
     for (uint64_t i = 0; i < RESERVE_RUN; i++) pte_set(p, (uint64_t)r + i, K_RESERVE, 0, 0, 0, 0);
     pma_hd_dirty(p);
     hd->reserve_next = (uint64_t)r;
@@ -638,7 +644,7 @@ static void *alloc_large(pma *p, size_t bytes) {
   int64_t h = run_alloc(p, n);
   if (h < 0) return NULL;
   uint64_t s = (uint64_t)h;
-  map_fresh_anon(p, s, n);
+  map_fresh_anon(p, s, n, 0);
   pte_set(p, s, K_LARGE_HEAD, 0, 0, (uint32_t)n, 0);
   for (uint64_t i = 1; i < n; i++) pte_set(p, s + i, K_LARGE_BODY, 0, 0, (uint32_t)i, 0);
   if (pma_dirty_pages(p, s, n) != PMA_OK) return NULL;
