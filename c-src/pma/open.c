@@ -459,6 +459,8 @@ int pma_open(const char *dir, const pma_opts *opts, pma **out) {
   p->max_dirty_runs = o.max_dirty_runs ? o.max_dirty_runs : 8192;
   const char *strict = getenv("MARS_PMA_STRICT");
   if (strict != NULL && strcmp(strict, "1") == 0) p->flags |= PMA_O_STRICT;
+  const char *chk = getenv("MARS_PMA_CHECK");
+  if (chk != NULL && strcmp(chk, "1") == 0) p->flags |= PMA_O_CHECK;
   int rc;
 
   if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
@@ -673,6 +675,16 @@ int pma_open(const char *dir, const pma_opts *opts, pma **out) {
   if (p->dirty == NULL || p->fresh == NULL || p->summary == NULL) {
     rc = pma_set_error(PMA_E_NOMEM, "%s: bitmaps: %s", dir, strerror(errno));
     goto fail_unmap;
+  }
+  if (p->flags & PMA_O_CHECK) {
+    pma_check_report cr;
+    pma_check(p, 0, &cr);
+    if (cr.errors != 0) {
+      rc = pma_set_error(PMA_E_CORRUPT, "%s/pma.img: generation %llu fails pma_check (%llu errors): %s",
+                         dir, (unsigned long long)chosen.generation,
+                         (unsigned long long)cr.errors, cr.first_error);
+      goto fail_unmap;
+    }
   }
   pma_registry_add(p);
 #ifdef PMA_FAULT_INJECTION

@@ -38,6 +38,7 @@ extern "C" {
 #define PMA_O_STRICT 0x1u          /* write fault on a clean page aborts */
 #define PMA_O_NO_FRESH_DIRECT 0x2u /* every dirty page goes through the WAL */
 #define PMA_O_ASYNC_CHECKPOINT 0x4u /* accepted, not implemented (synchronous) */
+#define PMA_O_CHECK 0x8u           /* run pma_check at open (tests, debug); also MARS_PMA_CHECK=1 */
 
 /* pma_alloc_mode() */
 #define PMA_ALLOC_NORMAL 0u

@@ -107,8 +107,11 @@ pub struct PmaOptions {
     pub strict: bool,
     /// Send every dirty page through the WAL (no direct fresh-page writes).
     pub no_fresh_direct: bool,
-    /// Mapping budget (0: 8192); reported in stats.
+    /// Mapping budget (0: 8192) before open mode.
     pub max_dirty_runs: u32,
+    /// Run `check` (O(arena pages)) at open and refuse a failing arena (tests, debug builds).
+    /// Also `MARS_PMA_CHECK=1`.
+    pub check_on_open: bool,
 }
 
 /// Committed metadata.
@@ -214,6 +217,9 @@ impl Pma {
         }
         if opts.no_fresh_direct {
             flags |= sys::PMA_O_NO_FRESH_DIRECT;
+        }
+        if opts.check_on_open {
+            flags |= sys::PMA_O_CHECK;
         }
         let o = sys::pma_opts {
             base: opts.base,

@@ -52,6 +52,7 @@ pub fn opts(base: (u64, u64)) -> PmaOptions {
         base: base.0,
         reserve: base.1,
         strict: true,
+        check_on_open: true,
         ..Default::default()
     }
 }

@@ -22,6 +22,7 @@ pub const PMA_E_BADARG: c_int = -9;
 pub const PMA_O_STRICT: u32 = 0x1;
 pub const PMA_O_NO_FRESH_DIRECT: u32 = 0x2;
 pub const PMA_O_ASYNC_CHECKPOINT: u32 = 0x4;
+pub const PMA_O_CHECK: u32 = 0x8;
 
 pub const PMA_ALLOC_NORMAL: c_uint = 0;
 pub const PMA_ALLOC_FRESH_ONLY: c_uint = 1;
