@@ -14,6 +14,7 @@ pub mod interpreter;
 pub mod jets;
 
 pub mod eventlog;
+pub mod pma;
 pub mod snapshot;
 
 pub mod king;
