@@ -10,6 +10,8 @@ pub struct MemoCache {
     map: NounMap<Noun>,
     arena: HeapAlloc,
     limit: usize,
+    /// Copy root-frame nouns too (when the root frame is cleared after every event, as with the persistent arena).
+    pub copy_root_frame: bool,
     pub hits: u64,
     pub misses: u64,
 }
@@ -20,6 +22,7 @@ impl MemoCache {
             map: NounMap::new(),
             arena: HeapAlloc::new(),
             limit,
+            copy_root_frame: false,
             hits: 0,
             misses: 0,
         }
@@ -58,8 +61,9 @@ impl MemoCache {
             self.clear();
         }
         let mut seen = HashMap::new();
-        let k = copy_out(stack, &mut self.arena, key, &mut seen)?;
-        let v = copy_out(stack, &mut self.arena, value, &mut seen)?;
+        let all = self.copy_root_frame;
+        let k = copy_out(stack, &mut self.arena, key, &mut seen, all)?;
+        let v = copy_out(stack, &mut self.arena, value, &mut seen, all)?;
         self.map.insert(k, v);
         Ok(())
     }
@@ -67,14 +71,22 @@ impl MemoCache {
 
 /// Deep-copy the parts of `n` that are volatile (on the NockStack above the root frame) into `dest`, leaving the stack
 /// untouched (sharing is kept through the `seen` table rather than forwarding pointers, because the stack nouns are
-/// still in use). Nouns in the root frame or outside the stack are referenced, not copied: whoever collects those
-/// must clear the cache.
+/// still in use). Nouns in the root frame (unless `root_frame_too`) or outside the stack are referenced, not copied:
+/// whoever collects those must clear the cache.
 pub fn copy_out<A: Alloc + ?Sized>(
     stack: &NockStack,
     dest: &mut A,
     n: Noun,
     seen: &mut HashMap<u64, Noun>,
+    root_frame_too: bool,
 ) -> Result<Noun, Oom> {
+    let volatile = |a: u64| {
+        if root_frame_too {
+            stack.in_stack(a)
+        } else {
+            stack.is_volatile(a)
+        }
+    };
     enum Step {
         Visit(Noun),
         Build(Noun),
@@ -84,7 +96,7 @@ pub fn copy_out<A: Alloc + ?Sized>(
     while let Some(step) = todo.pop() {
         match step {
             Step::Visit(x) => {
-                if !x.is_allocated() || !stack.is_volatile(x.addr()) {
+                if !x.is_allocated() || !volatile(x.addr()) {
                     out.push(x);
                 } else if let Some(&done) = seen.get(&x.raw()) {
                     out.push(done);

@@ -41,6 +41,8 @@ pub struct SpawnOptions {
     pub at_event: u64,
     /// Capture the serf's stderr (readable after exit) instead of inheriting it.
     pub capture_stderr: bool,
+    /// The snapshot store the serf uses (`MARS_SNAPSHOT`: `pma` or `jam`); inherited from the environment if `None`.
+    pub snapshot: Option<String>,
 }
 
 impl SpawnOptions {
@@ -53,6 +55,7 @@ impl SpawnOptions {
             loom_bits: 31,
             at_event: 0,
             capture_stderr: false,
+            snapshot: None,
         }
     }
 }
@@ -185,6 +188,9 @@ impl SerfProcess {
             } else {
                 Stdio::inherit()
             });
+        if let Some(store) = &o.snapshot {
+            cmd.env("MARS_SNAPSHOT", store);
+        }
         let mut child = cmd
             .spawn()
             .map_err(|e| DriverError(format!("spawning {}: {e}", o.bin.display())))?;

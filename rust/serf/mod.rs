@@ -16,7 +16,7 @@ pub use args::{Flags, SerfArgs};
 pub use arvo::Formulas;
 
 use crate::interpreter::{signals, Context};
-use crate::snapshot::{JamSnapshot, SerfState, Snapshot};
+use crate::snapshot::{JamSnapshot, PmaSnapshot, SerfState, Snapshot};
 use crate::stack::NockStack;
 use event_loop::Serf;
 use output::{Output, SerfSlog};
@@ -135,6 +135,15 @@ fn take_protocol_fds() -> std::io::Result<(File, File)> {
 }
 
 /// Load the state and serve the king.
+/// The snapshot store: `MARS_SNAPSHOT=pma` (the persistent arena, the default) or `jam` (double-buffered jam files).
+pub fn store(pier: &std::path::Path, dry_run: bool) -> Result<Box<dyn Snapshot>, String> {
+    match std::env::var("MARS_SNAPSHOT").as_deref() {
+        Ok("pma") | Err(_) => Ok(Box::new(PmaSnapshot::new(pier, dry_run))),
+        Ok("jam") => Ok(Box::new(JamSnapshot::new(pier, dry_run))),
+        Ok(other) => Err(format!("MARS_SNAPSHOT={other:?}: expected pma or jam")),
+    }
+}
+
 fn run(args: SerfArgs, input: File, output: File) -> i32 {
     let stack = match NockStack::new(1usize << args.loom_bits) {
         Ok(s) => s,
@@ -156,7 +165,13 @@ fn run(args: SerfArgs, input: File, output: File) -> i32 {
         eprint!("mars serf: cannot install signal handlers: {e}\r\n");
         return 1;
     }
-    let mut snap = JamSnapshot::new(&args.pier, args.flags.dry_run());
+    let mut snap = match store(&args.pier, args.flags.dry_run()) {
+        Ok(s) => s,
+        Err(e) => {
+            eprint!("mars serf: {e}\r\n");
+            return 1;
+        }
+    };
     let mut state = match snap.load(&mut ctx) {
         Ok(Some(s)) => s,
         Ok(None) => SerfState::empty(),
@@ -197,7 +212,7 @@ fn run(args: SerfArgs, input: File, output: File) -> i32 {
     let mut serf = Serf {
         ctx,
         state,
-        snap: Box::new(snap),
+        snap,
         out,
         f: Formulas::new(),
         args,

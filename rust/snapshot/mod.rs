@@ -11,6 +11,9 @@
 //! arena store can implement the same trait by copying the state out of the stack after every event.
 
 mod jam;
+mod pma;
+
+pub use pma::{collect_offline, PmaSnapshot};
 
 pub use jam::{
     read_slot, sync_dir, JamSnapshot, Slot, SlotHeader, FORMAT_VERSION, HEADER_BYTES, MAGIC,

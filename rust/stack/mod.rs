@@ -190,6 +190,13 @@ impl NockStack {
         self.f = cp;
     }
 
+    /// Free everything allocated in the current frame (the caller guarantees nothing still refers to it, e.g. after
+    /// the state was extracted into the persistent arena).
+    pub fn clear_frame_allocations(&mut self) {
+        self.note_low_water();
+        self.f.ap = self.f.alloc_base;
+    }
+
     /// Push a word onto the current frame's stack area.
     #[inline(always)]
     pub fn push(&mut self, w: u64) -> Result<(), Oom> {

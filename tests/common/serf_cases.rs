@@ -1,4 +1,5 @@
-//! End-to-end tests of `mars serf`, driven through the test king over real pipes.
+// End-to-end tests of `mars serf`, driven through the test king over real pipes. Included by `tests/serf_pma.rs` and
+// `tests/serf_jam.rs`, which set `STORE`, so both snapshot stores pass the same tests.
 
 use mars::king::{
     parse_pill, test_pill, BootOptions, Chatter, King, PeekResult, PlayResult, SerfProcess,
@@ -23,6 +24,7 @@ fn pier(name: &str) -> PathBuf {
 fn opts(pier: &Path) -> SpawnOptions {
     let mut o = SpawnOptions::new(&bin(), pier);
     o.capture_stderr = true;
+    o.snapshot = Some(STORE.to_string());
     o
 }
 
@@ -329,18 +331,28 @@ fn work_before_boot_is_fatal() {
 #[test]
 fn corrupt_snapshot_is_a_precise_error() {
     let (p, eve, _) = saved_pier("corrupt");
-    // Two saves happened (boot + shutdown), so both slots exist; corrupt both.
-    for i in 0..2 {
-        let f = p.join(format!(".urb/chk/mars-{i}.jam"));
-        if f.exists() {
-            let mut b = std::fs::read(&f).unwrap();
-            let n = b.len();
-            b[n - 1] ^= 0xff;
-            std::fs::write(&f, b).unwrap();
+    if STORE == "jam" {
+        // Two saves happened (boot + shutdown), so both slots exist; corrupt both.
+        for i in 0..2 {
+            let f = p.join(format!(".urb/chk/mars-{i}.jam"));
+            if f.exists() {
+                let mut b = std::fs::read(&f).unwrap();
+                let n = b.len();
+                b[n - 1] ^= 0xff;
+                std::fs::write(&f, b).unwrap();
+            }
         }
+    } else {
+        // Flip a byte inside both superblock slots of the arena image (offsets 0 and 16 KiB).
+        let f = p.join(".urb/chk/mars/pma.img");
+        let mut b = std::fs::read(&f).unwrap();
+        b[100] ^= 0xff;
+        b[16384 + 100] ^= 0xff;
+        std::fs::write(&f, b).unwrap();
     }
     let o = opts(&p);
     let out = std::process::Command::new(&o.bin)
+        .env("MARS_SNAPSHOT", STORE)
         .args([
             "serf",
             p.to_str().unwrap(),
@@ -357,7 +369,7 @@ fn corrupt_snapshot_is_a_precise_error() {
     assert!(out.stdout.is_empty(), "no %ripe over a corrupt pier");
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("no valid snapshot") && err.contains("checksum"),
+        err.contains("no valid snapshot") && err.to_lowercase().contains(if STORE == "jam" { "checksum" } else { "corrupt" }),
         "{err}"
     );
     let _ = eve;

@@ -1,0 +1,273 @@
+//! The persistent-arena store: after every event the new parts of the state are *extracted* from the NockStack into
+//! the persistent memory arena (`crate::pma`, the C arena under `c-src/pma/`) and the root frame is cleared; `%save`
+//! commits the arena (durable before the reply); start-up maps the arena and reads the state from its root slot
+//! without reading the rest (pages come in on demand).
+//!
+//! The arena's root slot 0 holds the address of a *state record* (an arena block of [`RECORD_WORDS`] words):
+//! `[magic, event, kernel, cold, mug, epoch]`. Everything the state reaches lives in the arena with its mug cached,
+//! and nothing in the arena points into the stack (pma-design.md §4.2, invariants I1–I3).
+
+use super::{SerfState, Snapshot, SnapshotError};
+use crate::interpreter::Context;
+use crate::noun::{Alloc, Noun, Oom};
+use crate::pma::{install_fault_handler, Pma, PmaError, PmaOptions};
+use crate::stack::{extract, Roots};
+use std::path::{Path, PathBuf};
+use std::ptr::NonNull;
+
+/// Words of the state record.
+const RECORD_WORDS: usize = 6;
+/// First word of a state record: "marsstat" little-endian.
+const RECORD_MAGIC: u64 = u64::from_le_bytes(*b"marsstat");
+/// Allocation since the last GC that triggers the next one: at least this many bytes...
+const GC_MIN_BYTES: u64 = 64 << 20;
+
+/// Allocation of nouns in the arena.
+struct ArenaAlloc<'a>(&'a mut Pma);
+
+impl Alloc for ArenaAlloc<'_> {
+    fn alloc_words(&mut self, words: usize) -> Result<NonNull<u64>, Oom> {
+        self.0.alloc(words * 8).map_err(|_| Oom)
+    }
+}
+
+/// The persistent-arena store of one pier, in `<pier>/.urb/chk/mars/`.
+pub struct PmaSnapshot {
+    dir: PathBuf,
+    dry_run: bool,
+    pma: Option<Pma>,
+}
+
+impl PmaSnapshot {
+    pub fn new(pier: &Path, dry_run: bool) -> PmaSnapshot {
+        PmaSnapshot {
+            dir: pier.join(".urb").join("chk").join("mars"),
+            dry_run,
+            pma: None,
+        }
+    }
+
+    /// The arena directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The open arena (after `load`).
+    pub fn arena(&mut self) -> Option<&mut Pma> {
+        self.pma.as_mut()
+    }
+
+    fn err(e: PmaError) -> SnapshotError {
+        SnapshotError::Corrupt {
+            reasons: vec![e.to_string()],
+        }
+    }
+
+    fn open(&mut self) -> Result<&mut Pma, SnapshotError> {
+        if self.pma.is_none() {
+            std::fs::create_dir_all(&self.dir).map_err(|error| SnapshotError::Io {
+                path: self.dir.clone(),
+                error,
+            })?;
+            install_fault_handler();
+            let opts = PmaOptions {
+                strict: std::env::var("MARS_PMA_STRICT").as_deref() == Ok("1"),
+                ..Default::default()
+            };
+            self.pma = Some(Pma::open(&self.dir, &opts).map_err(Self::err)?);
+        }
+        Ok(self.pma.as_mut().expect("opened above"))
+    }
+
+    /// Read the state record at `addr`.
+    fn read_record(pma: &Pma, addr: u64) -> Result<SerfState, String> {
+        if addr & 7 != 0
+            || !pma.contains(addr as *const u8)
+            || !pma.contains((addr + 8 * RECORD_WORDS as u64 - 1) as *const u8)
+        {
+            return Err(format!("root slot 0 ({addr:#x}) is not an arena address"));
+        }
+        // SAFETY: the record lies inside the mapped arena (checked above); it was written by `write_record` and made
+        // durable by a commit, so its words are initialised.
+        let w = unsafe { std::slice::from_raw_parts(addr as *const u64, RECORD_WORDS) };
+        if w[0] != RECORD_MAGIC {
+            return Err(format!(
+                "the state record at {addr:#x} has a bad magic word"
+            ));
+        }
+        // SAFETY: the kernel and cold words were written from nouns that live in the arena (invariant I1).
+        let (kernel, cold) = unsafe { (Noun::from_raw(w[2]), Noun::from_raw(w[3])) };
+        for n in [kernel, cold] {
+            if n.is_allocated() && !pma.contains(n.addr() as *const u8) {
+                return Err(format!(
+                    "the state record at {addr:#x} points outside the arena"
+                ));
+            }
+        }
+        Ok(SerfState {
+            event: w[1],
+            kernel,
+            cold,
+            mug: w[4] as u32,
+        })
+    }
+
+    fn write_record(pma: &mut Pma, state: &SerfState) -> Result<(), Oom> {
+        let p = pma.alloc(RECORD_WORDS * 8).map_err(|_| Oom)?.as_ptr();
+        let words = [
+            RECORD_MAGIC,
+            state.event,
+            state.kernel.raw(),
+            state.cold.raw(),
+            state.mug as u64,
+            0,
+        ];
+        // SAFETY: `p` is a fresh, writable arena block of RECORD_WORDS words.
+        unsafe { std::ptr::copy_nonoverlapping(words.as_ptr(), p, RECORD_WORDS) };
+        pma.root_set(0, p as u64);
+        Ok(())
+    }
+
+    /// Mark everything reachable from the state record, then sweep.
+    fn gc(pma: &mut Pma) -> Result<crate::pma::GcStats, PmaError> {
+        let record = pma.roots()[0];
+        let contains = {
+            let (base, limit) = pma.bounds();
+            move |a: u64| a >= base as u64 && a < limit as u64
+        };
+        pma.gc(|m| {
+            if record == 0 {
+                return;
+            }
+            m.mark(record as *const u8);
+            // SAFETY: the record is a live arena block (the root), written by `write_record`.
+            let w = unsafe { std::slice::from_raw_parts(record as *const u64, RECORD_WORDS) };
+            // SAFETY: as in read_record.
+            let mut todo: Vec<Noun> = unsafe { vec![Noun::from_raw(w[2]), Noun::from_raw(w[3])] };
+            while let Some(n) = todo.pop() {
+                if !n.is_allocated() || !contains(n.addr()) {
+                    continue;
+                }
+                if m.mark(n.addr() as *const u8) {
+                    if let Some(c) = n.as_cell() {
+                        todo.push(c.head());
+                        todo.push(c.tail());
+                    }
+                }
+            }
+        })
+    }
+}
+
+impl Snapshot for PmaSnapshot {
+    fn load(&mut self, ctx: &mut Context) -> Result<Option<SerfState>, SnapshotError> {
+        // The root frame is cleared after every event, so memo entries must not point into it.
+        ctx.cache.copy_root_frame = true;
+        let dir = self.dir.clone();
+        let pma = self.open()?;
+        let record = pma.roots()[0];
+        if record == 0 {
+            return Ok(None);
+        }
+        let state = Self::read_record(pma, record).map_err(|why| SnapshotError::Corrupt {
+            reasons: vec![format!("{}: {why}", dir.display())],
+        })?;
+        let meta = pma.meta();
+        if meta.event != state.event || meta.kernel_mug != state.mug {
+            return Err(SnapshotError::Corrupt {
+                reasons: vec![format!(
+                    "{}: superblock says event {} mug {:#x}, state record says event {} mug {:#x}",
+                    dir.display(),
+                    meta.event,
+                    meta.kernel_mug,
+                    state.event,
+                    state.mug
+                )],
+            });
+        }
+        Ok(Some(state))
+    }
+
+    fn extract(
+        &mut self,
+        ctx: &mut Context,
+        state: &mut SerfState,
+        pins: &mut dyn Roots,
+    ) -> Result<(), Oom> {
+        if ctx.stack.depth() != 0 {
+            return Ok(());
+        }
+        ctx.cache.copy_root_frame = true;
+        // Extraction leaves forwarding words in the stack copies, so it may only run when nothing but the state is
+        // still needed from the root frame. While the caller pins root-frame nouns (the rest of a %play batch), the
+        // state stays on the stack and the root frame is collected in place when it has grown.
+        let mut pinned = false;
+        pins.for_each_root(&mut |n| pinned |= n.is_allocated() && ctx.stack.in_stack(n.addr()));
+        if pinned {
+            let limit = (1usize << 24).min(ctx.stack.size_bytes() / 8 / 8);
+            if ctx.stack.frame_alloc_words() > limit {
+                super::collect_root(ctx, state, pins)?;
+            }
+            return Ok(());
+        }
+        let pma = self.open().map_err(|_| Oom)?;
+        let before = pma.roots()[0];
+        let moved = {
+            let mut roots = (&mut state.kernel, &mut state.cold);
+            extract(&ctx.stack, &mut ArenaAlloc(pma), &mut roots)?
+        };
+        let changed = moved.words > 0 || before == 0 || {
+            // SAFETY: `before` is the record written by the last extraction (or load), a live arena block.
+            let w = unsafe { std::slice::from_raw_parts(before as *const u64, RECORD_WORDS) };
+            w[1] != state.event
+                || w[2] != state.kernel.raw()
+                || w[3] != state.cold.raw()
+                || w[4] != state.mug as u64
+        };
+        if changed && state.has_kernel() {
+            Self::write_record(pma, state)?;
+        }
+        ctx.stack.clear_frame_allocations();
+        // Collect the arena when enough has been allocated since the last collection.
+        let s = pma.stats();
+        if s.alloc_since_gc >= GC_MIN_BYTES.max(s.live_after_gc / 2) {
+            Self::gc(pma).map_err(|_| Oom)?;
+            ctx.cache.clear();
+        }
+        Ok(())
+    }
+
+    fn commit(&mut self, _ctx: &mut Context, state: &SerfState) -> Result<(), SnapshotError> {
+        if self.dry_run {
+            return Ok(());
+        }
+        let dir = self.dir.clone();
+        let pma = self.open()?;
+        pma.commit(state.event, 0, state.mug)
+            .map_err(|e| SnapshotError::Io {
+                path: dir,
+                error: std::io::Error::other(e.to_string()),
+            })?;
+        Ok(())
+    }
+
+    fn collect(&mut self, ctx: &mut Context, state: &mut SerfState) -> Result<(), Oom> {
+        self.extract(ctx, state, &mut ())?;
+        let pma = self.open().map_err(|_| Oom)?;
+        Self::gc(pma).map_err(|_| Oom)?;
+        ctx.cache.clear();
+        Ok(())
+    }
+}
+
+/// Garbage-collect the arena of a pier offline (`mars pma gc`): mark from the state record, sweep, commit.
+pub fn collect_offline(pier: &Path) -> Result<crate::pma::GcStats, String> {
+    let mut snap = PmaSnapshot::new(pier, false);
+    let pma = snap.open().map_err(|e| e.to_string())?;
+    let meta = pma.meta();
+    let stats = PmaSnapshot::gc(pma).map_err(|e| e.to_string())?;
+    pma.commit(meta.event, meta.epoch, meta.kernel_mug)
+        .map_err(|e| e.to_string())?;
+    let _ = pma.trim();
+    Ok(stats)
+}
