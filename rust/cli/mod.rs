@@ -6,6 +6,7 @@ mod input;
 mod log;
 mod noun_tools;
 mod play;
+mod pma;
 
 use clap::{Parser, Subcommand};
 
@@ -40,6 +41,8 @@ enum Command {
     Log(log::LogArgs),
     /// Replay a pier's event log, checking every stored mug.
     Play(play::PlayArgs),
+    /// Inspect, check or collect a pier's persistent arena.
+    Pma(pma::PmaArgs),
     /// Run as Urbit's serf: `mars serf <pier> <key> <flags> <cache-size> <loom-bits> <at-event> [win-handle]`
     /// (spawned by the king; speaks the newt protocol on stdin/stdout).
     Serf(SerfCmd),
@@ -84,6 +87,7 @@ pub fn main() -> i32 {
         Command::Eval(a) => eval::eval(a),
         Command::Log(a) => log::log(a),
         Command::Play(a) => play::play(a),
+        Command::Pma(a) => pma::pma(a),
         Command::Serf(a) => return crate::serf::main(&a.args),
         Command::Boot(a) => boot::boot(a),
         Command::MakePill(a) => boot::make_pill(a),
