@@ -334,11 +334,7 @@ impl Atom {
 
     #[inline(always)]
     pub fn as_direct(self) -> Option<u64> {
-        if self.is_direct() {
-            Some(self.0)
-        } else {
-            None
-        }
+        self.as_noun().as_direct()
     }
 
     #[inline(always)]

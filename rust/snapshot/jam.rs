@@ -34,8 +34,6 @@ use xxhash_rust::xxh64::xxh64;
 pub const MAGIC: [u8; 8] = *b"MARSCHK\0";
 pub const FORMAT_VERSION: u32 = 1;
 pub const HEADER_BYTES: usize = 64;
-/// Words the root frame may hold before the first collection.
-const MIN_ROOT_WORDS: usize = 8 << 20;
 
 /// A slot's header fields.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -159,7 +157,7 @@ impl JamSnapshot {
             dir: pier.join(".urb").join("chk"),
             dry_run,
             newest: None,
-            collect_at: MIN_ROOT_WORDS,
+            collect_at: usize::MAX,
             live: 0,
         }
     }
@@ -208,7 +206,7 @@ impl JamSnapshot {
             return Ok(());
         }
         // On a small stack, collect before the root frame takes an eighth of it.
-        let floor = MIN_ROOT_WORDS.min(ctx.stack.size_bytes() / 8 / 8);
+        let floor = super::root_frame_floor(ctx);
         if force || ctx.stack.frame_alloc_words() > self.collect_at.min(floor.max(self.live * 2)) {
             let live = collect_root(ctx, state, pins)?;
             self.live = live;

@@ -112,6 +112,14 @@ pub trait Snapshot {
     fn collect(&mut self, ctx: &mut Context, state: &mut SerfState) -> Result<(), Oom>;
 }
 
+/// Words the root frame may hold before it is collected: `MIN_ROOT_WORDS` (64 MiB), or an eighth of a smaller stack.
+pub fn root_frame_floor(ctx: &Context) -> usize {
+    MIN_ROOT_WORDS.min(ctx.stack.size_bytes() / 8 / 8)
+}
+
+/// Smallest root-frame collection threshold, in words.
+const MIN_ROOT_WORDS: usize = 8 << 20;
+
 /// Collect the root frame in place with `state`, `pins` and the jet dashboard as roots; then drop the memo cache,
 /// whose entries may point at root-frame nouns that moved. Returns the words still live. Must be called at depth 0.
 pub fn collect_root(

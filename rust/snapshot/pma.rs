@@ -204,8 +204,7 @@ impl Snapshot for PmaSnapshot {
         let mut pinned = false;
         pins.for_each_root(&mut |n| pinned |= n.is_allocated() && ctx.stack.in_stack(n.addr()));
         if pinned {
-            let limit = (1usize << 24).min(ctx.stack.size_bytes() / 8 / 8);
-            if ctx.stack.frame_alloc_words() > limit {
+            if ctx.stack.frame_alloc_words() > super::root_frame_floor(ctx) {
                 super::collect_root(ctx, state, pins)?;
             }
             return Ok(());
