@@ -62,6 +62,15 @@ fn pack_reclaims_and_restart_is_exact() {
     k.kill();
     let after = bytes_in_use(&pier);
     assert!(after < before, "pack freed nothing: {before} -> {after}");
+    // %meld shares equal subtrees: never more space than after the pack, and the same state.
+    assert_eq!(k.restart().unwrap(), (308, last));
+    let h = &mut k.heap;
+    k.serf.as_mut().unwrap().meld(h).unwrap();
+    k.save().unwrap();
+    k.kill();
+    let melded = bytes_in_use(&pier);
+    assert!(melded <= after, "meld grew the arena: {after} -> {melded}");
+    eprintln!("arena bytes in use: {before} before %pack, {after} after, {melded} after %meld");
     // SIGKILL, restart: the saved event and mug come back, and the next event works.
     let (eve, mug) = k.restart().unwrap();
     assert_eq!((eve, mug), (308, last));

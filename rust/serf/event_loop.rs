@@ -199,7 +199,10 @@ impl Serf {
                     .map_err(|e| Fatal(format!("save: {e}")))?;
                 self.verbose(&format!("mars: saved event {eve}"));
             }
-            Live::Meld => {}
+            Live::Meld => {
+                self.snap.meld(&mut self.ctx, &mut self.state)?;
+                self.verbose("mars: meld: done");
+            }
             Live::Pack => {
                 self.snap.collect(&mut self.ctx, &mut self.state)?;
                 self.verbose(&format!(

@@ -110,6 +110,10 @@ pub trait Snapshot {
     fn commit(&mut self, ctx: &mut Context, state: &SerfState) -> Result<(), SnapshotError>;
     /// Reclaim everything not reachable from `state` (`%pack`).
     fn collect(&mut self, ctx: &mut Context, state: &mut SerfState) -> Result<(), Oom>;
+    /// Deduplicate the state's memory (`%meld`); a store that cannot does nothing.
+    fn meld(&mut self, _ctx: &mut Context, _state: &mut SerfState) -> Result<(), Oom> {
+        Ok(())
+    }
 }
 
 /// Words the root frame may hold before it is collected: `MIN_ROOT_WORDS` (64 MiB), or an eighth of a smaller stack.

@@ -8,10 +8,12 @@
 //! and nothing in the arena points into the stack (pma-design.md §4.2, invariants I1–I3).
 
 use super::{SerfState, Snapshot, SnapshotError};
+use crate::equality::NounMap;
 use crate::interpreter::Context;
-use crate::noun::{Alloc, Noun, Oom};
+use crate::noun::{Alloc, Noun, Oom, ATOM_HEADER_WORDS, CELL_WORDS};
 use crate::pma::{install_fault_handler, Pma, PmaError, PmaOptions};
 use crate::stack::{extract, Roots};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::ptr::NonNull;
 
@@ -251,11 +253,124 @@ impl Snapshot for PmaSnapshot {
     }
 
     fn collect(&mut self, ctx: &mut Context, state: &mut SerfState) -> Result<(), Oom> {
+        self.compact(ctx, state, false)
+    }
+
+    fn meld(&mut self, ctx: &mut Context, state: &mut SerfState) -> Result<(), Oom> {
+        self.compact(ctx, state, true)
+    }
+}
+
+impl PmaSnapshot {
+    /// `%pack` and `%meld`: copy everything reachable from the state into fresh arena pages (depth first, which also
+    /// improves locality), optionally sharing every pair of structurally equal subtrees (`dedup`, for `%meld`), then
+    /// collect: every old copy is unreachable and is freed. The old objects are only read (no forwarding words in the
+    /// arena); sharing goes through side tables.
+    fn compact(
+        &mut self,
+        ctx: &mut Context,
+        state: &mut SerfState,
+        dedup: bool,
+    ) -> Result<(), Oom> {
         self.extract(ctx, state, &mut ())?;
+        if !state.has_kernel() {
+            return Ok(());
+        }
         let pma = self.open().map_err(|_| Oom)?;
+        pma.set_fresh_only(true);
+        let copied = (|| -> Result<(Noun, Noun), Oom> {
+            let mut c = ArenaCopier {
+                pma: &mut *pma,
+                seen: HashMap::new(),
+                dedup: dedup.then(NounMap::new),
+            };
+            Ok((c.copy(state.kernel)?, c.copy(state.cold)?))
+        })();
+        pma.set_fresh_only(false);
+        let (kernel, cold) = copied?;
+        state.kernel = kernel;
+        state.cold = cold;
+        Self::write_record(pma, state)?;
         Self::gc(pma).map_err(|_| Oom)?;
+        let _ = pma.trim();
         ctx.cache.clear();
         Ok(())
+    }
+}
+
+/// Copies arena nouns into fresh arena blocks, keeping sharing (and with `dedup`, making equal subtrees shared).
+struct ArenaCopier<'a> {
+    pma: &'a mut Pma,
+    /// Old object address → its copy.
+    seen: HashMap<u64, Noun>,
+    /// Structurally equal copies, for `%meld`.
+    dedup: Option<NounMap<Noun>>,
+}
+
+impl ArenaCopier<'_> {
+    fn copy(&mut self, root: Noun) -> Result<Noun, Oom> {
+        enum Step {
+            Visit(Noun),
+            Build(Noun),
+        }
+        let mut todo = vec![Step::Visit(root)];
+        let mut out: Vec<Noun> = Vec::new();
+        while let Some(step) = todo.pop() {
+            match step {
+                Step::Visit(x) => {
+                    if !x.is_allocated() || !self.pma.contains(x.addr() as *const u8) {
+                        out.push(x);
+                    } else if let Some(&done) = self.seen.get(&x.addr()) {
+                        out.push(done);
+                    } else if let Some(c) = x.as_cell() {
+                        todo.push(Step::Build(x));
+                        todo.push(Step::Visit(c.tail()));
+                        todo.push(Step::Visit(c.head()));
+                    } else {
+                        let words = ATOM_HEADER_WORDS + x.as_atom().expect("atom").words().len();
+                        let new = self.place(x, words, None)?;
+                        out.push(new);
+                    }
+                }
+                Step::Build(x) => {
+                    let t = out.pop().expect("tail");
+                    let h = out.pop().expect("head");
+                    let new = self.place(x, CELL_WORDS, Some((h, t)))?;
+                    out.push(new);
+                }
+            }
+        }
+        Ok(out.pop().expect("result"))
+    }
+
+    /// Copy the object of `x` (`words` long; a cell gets the copied children `kids`), or reuse an equal copy.
+    fn place(&mut self, x: Noun, words: usize, kids: Option<(Noun, Noun)>) -> Result<Noun, Oom> {
+        let p = self.pma.alloc(words * 8).map_err(|_| Oom)?.as_ptr();
+        // SAFETY: `x` is a live arena object of `words` words (its mug is cached, invariant I2); `p` is a fresh
+        // writable block of the same size. Only the new block is written.
+        let new = unsafe {
+            std::ptr::copy_nonoverlapping(x.addr() as *const u64, p, words);
+            if let Some((h, t)) = kids {
+                *p.add(1) = h.raw();
+                *p.add(2) = t.raw();
+            }
+            x.with_addr(p as u64)
+        };
+        let new = match &mut self.dedup {
+            Some(map) => match map.get(new) {
+                Some(&equal) => {
+                    let _ = self.pma.free(p);
+                    equal
+                }
+                None => {
+                    map.insert(new, new);
+                    new
+                }
+            },
+            None => new,
+        };
+        self.seen.insert(x.addr(), new);
+        Ok(new)
     }
 }
 
