@@ -484,14 +484,14 @@ fn ret(ctx: &mut Context, mut res: Noun, base: usize) -> Result<Step, Halt> {
                 let mut core = res;
                 if !ctx.jets.disabled {
                     if let Some(jet) = ctx.jets.find(core, axis) {
-                        match jet(ctx, core) {
-                            Ok(v) => {
+                        match crate::jets::kick(ctx, jet, core, axis) {
+                            Some(Ok(v)) => {
                                 ctx.stats.jet_hits += 1;
                                 res = v;
                                 continue;
                             }
-                            Err(JetErr::Punt) => {}
-                            Err(JetErr::Fail(m)) => return Err(Halt::Crash(m)),
+                            None | Some(Err(JetErr::Punt)) => {}
+                            Some(Err(JetErr::Fail(m))) => return Err(Halt::Crash(m)),
                         }
                     }
                 }

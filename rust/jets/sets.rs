@@ -1,0 +1,143 @@
+//! Containers: the `by` (map) and `in` (set) arms `get has put tap`.
+//!
+//! The gates are arms of the door, so the tree is the door's sample: axis 30 of the gate (axis 6 of the door at 7).
+//! Trees are `[n l r]` (maps: `n=[p=key q=value]`), ordered by `gor` on keys and balanced by `mor`.
+
+use super::sort::{gor_of, mor_of};
+use super::util::*;
+use super::JetErr;
+use crate::equality::noun_eq;
+use crate::interpreter::Context;
+use crate::noun::{Noun, D};
+
+/// The door's tree.
+fn tree(core: Noun) -> Result<Noun, JetErr> {
+    at(core, 30)
+}
+
+/// `[n l r]` of a non-empty tree, crashing on a malformed one.
+fn node(a: Noun) -> Result<(Noun, Noun, Noun), JetErr> {
+    let c = cell(a)?;
+    let lr = cell(c.tail())?;
+    Ok((c.head(), lr.head(), lr.tail()))
+}
+
+/// Find key `b` in a map (`key_of` gives a node's key); the node found.
+fn find(mut a: Noun, b: Noun, map: bool) -> Result<Option<Noun>, JetErr> {
+    loop {
+        if a.raw() == 0 {
+            return Ok(None);
+        }
+        let (n, l, r) = node(a)?;
+        let k = if map { cell(n)?.head() } else { n };
+        if noun_eq(b, k) {
+            return Ok(Some(n));
+        }
+        a = if gor_of(b, k) { l } else { r };
+    }
+}
+
+pub fn by_get(ctx: &mut Context, core: Noun) -> Result<Noun, JetErr> {
+    let b = sam(core)?;
+    match find(tree(core)?, b, true)? {
+        None => Ok(D(0)),
+        Some(n) => cons(&mut ctx.stack, D(0), cell(n)?.tail()),
+    }
+}
+
+pub fn by_has(_ctx: &mut Context, core: Noun) -> Result<Noun, JetErr> {
+    let b = sam(core)?;
+    Ok(flag(find(tree(core)?, b, true)?.is_some()))
+}
+
+pub fn in_has(_ctx: &mut Context, core: Noun) -> Result<Noun, JetErr> {
+    let b = sam(core)?;
+    Ok(flag(find(tree(core)?, b, false)?.is_some()))
+}
+
+/// Insert `item` (a map entry `[key value]` or a set member) into tree `a`, as the Hoon `put` does.
+fn put(ctx: &mut Context, a: Noun, item: Noun, map: bool) -> Result<Noun, JetErr> {
+    let key = |n: Noun| -> Result<Noun, JetErr> {
+        if map {
+            Ok(cell(n)?.head())
+        } else {
+            Ok(n)
+        }
+    };
+    let b = key(item)?;
+    // Descend, remembering the path.
+    let mut path: Vec<(Noun, Noun, Noun, bool)> = Vec::new();
+    let mut cur = a;
+    let mut res = loop {
+        if cur.raw() == 0 {
+            let leaf = crate::noun::T(&mut ctx.stack, &[item, D(0), D(0)])?;
+            break leaf;
+        }
+        let (n, l, r) = node(cur)?;
+        let k = key(n)?;
+        if noun_eq(b, k) {
+            if !map || noun_eq(cell(item)?.tail(), cell(n)?.tail()) {
+                break cur;
+            }
+            break crate::noun::T(&mut ctx.stack, &[item, l, r])?;
+        }
+        let left = gor_of(b, k);
+        path.push((n, l, r, left));
+        cur = if left { l } else { r };
+    };
+    // Rebuild upwards, rotating as the Hoon does.
+    while let Some((n, l, r, left)) = path.pop() {
+        let (dn, dl, dr) = node(res)?;
+        res = if left {
+            if mor_of(key(n)?, key(dn)?) {
+                crate::noun::T(&mut ctx.stack, &[n, res, r])?
+            } else {
+                let a2 = crate::noun::T(&mut ctx.stack, &[n, dr, r])?;
+                crate::noun::T(&mut ctx.stack, &[dn, dl, a2])?
+            }
+        } else if mor_of(key(n)?, key(dn)?) {
+            crate::noun::T(&mut ctx.stack, &[n, l, res])?
+        } else {
+            let a2 = crate::noun::T(&mut ctx.stack, &[n, l, dl])?;
+            crate::noun::T(&mut ctx.stack, &[dn, a2, dr])?
+        };
+    }
+    Ok(res)
+}
+
+pub fn by_put(ctx: &mut Context, core: Noun) -> Result<Noun, JetErr> {
+    let s = cell(sam(core)?)?;
+    let a = tree(core)?;
+    let item = cons(&mut ctx.stack, s.head(), s.tail())?;
+    put(ctx, a, item, true)
+}
+
+pub fn in_put(ctx: &mut Context, core: Noun) -> Result<Noun, JetErr> {
+    let b = sam(core)?;
+    let a = tree(core)?;
+    put(ctx, a, b, false)
+}
+
+/// `~(tap by a)` / `~(tap in a)`: the trap's accumulator (axis 6) with the nodes consed on in order, so the list
+/// reads right to left.
+pub fn tap(ctx: &mut Context, core: Noun) -> Result<Noun, JetErr> {
+    let mut acc = at(core, 6)?;
+    let a = tree(core)?;
+    // in-order walk with an explicit stack
+    let mut stack: Vec<(Noun, Noun)> = Vec::new();
+    let mut cur = a;
+    loop {
+        while cur.raw() != 0 {
+            let (n, l, r) = node(cur)?;
+            stack.push((n, r));
+            cur = l;
+        }
+        match stack.pop() {
+            None => return Ok(acc),
+            Some((n, r)) => {
+                acc = cons(&mut ctx.stack, n, acc)?;
+                cur = r;
+            }
+        }
+    }
+}
