@@ -89,9 +89,13 @@ pub static HOT: &[HotEntry] = &[
     j("k/one/two/by/has", sets::by_has),
     j("k/one/two/by/put", sets::by_put),
     j("k/one/two/by/tap", sets::tap),
+    j("k/one/two/by/gas", sets::by_gas),
+    j("k/one/two/by/del", sets::by_del),
     j("k/one/two/in/has", sets::in_has),
     j("k/one/two/in/put", sets::in_put),
     j("k/one/two/in/tap", sets::tap),
+    j("k/one/two/in/gas", sets::in_gas),
+    j("k/one/two/in/del", sets::in_del),
     // layer three: cryptographic hashes
     j("k/one/two/tri/shax", hash::shax),
     j("k/one/two/tri/shay", hash::shay),

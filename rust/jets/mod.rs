@@ -81,6 +81,9 @@ pub struct Jet {
     pub loc: u32,
 }
 
+/// Words of the battery mug filter (a power of two).
+const FILTER_WORDS: usize = 1024;
+
 /// A multiplicative hasher for keys that are already well-distributed words (noun pointers, mugs).
 #[derive(Default)]
 struct WordHasher(u64);
@@ -163,6 +166,8 @@ pub struct Dashboard {
     bats: Vec<Bat>,
     by_ptr: WordMap<u64, u32>,
     by_mug: WordMap<u32, Vec<u32>>,
+    /// A bit per mug bucket of the registered batteries (allocated at the first registration).
+    mug_filter: Vec<u64>,
     /// Per hot-table entry.
     stats: Vec<JetStats>,
     /// Hot entries whose jets are switched off while their Nock runs for a check.
@@ -229,13 +234,17 @@ impl Dashboard {
         if !b.is_cell() {
             return None;
         }
-        if let Some(&i) = self.by_ptr.get(&b.raw()) {
-            return Some(i);
-        }
         if self.by_mug.is_empty() {
             return None;
         }
+        // Most kicked cores are not registered: one bit of a filter on the (cached) mug rules them out.
         let m = mug(b);
+        if self.mug_filter[(m as usize >> 6) & (FILTER_WORDS - 1)] & (1 << (m & 63)) == 0 {
+            return None;
+        }
+        if let Some(&i) = self.by_ptr.get(&b.raw()) {
+            return Some(i);
+        }
         let cands = self.by_mug.get(&m)?;
         cands
             .iter()
@@ -368,6 +377,10 @@ impl Dashboard {
         });
         self.by_ptr.insert(battery.raw(), i);
         self.by_mug.entry(m).or_default().push(i);
+        if self.mug_filter.is_empty() {
+            self.mug_filter = vec![0; FILTER_WORDS];
+        }
+        self.mug_filter[(m as usize >> 6) & (FILTER_WORDS - 1)] |= 1 << (m & 63);
         i
     }
 

@@ -1,4 +1,4 @@
-//! Containers: the `by` (map) and `in` (set) arms `get has put tap`.
+//! Containers: the `by` (map) and `in` (set) arms `get has put gas del tap wyt`.
 //!
 //! The gates are arms of the door, so the tree is the door's sample: axis 30 of the gate (axis 6 of the door at 7).
 //! Trees are `[n l r]` (maps: `n=[p=key q=value]`), ordered by `gor` on keys and balanced by `mor`.
@@ -140,4 +140,102 @@ pub fn tap(ctx: &mut Context, core: Noun) -> Result<Noun, JetErr> {
             }
         }
     }
+}
+
+/// `(gas b)`: put every item of the list `b`, first to last.
+fn gas(ctx: &mut Context, core: Noun, map: bool) -> Result<Noun, JetErr> {
+    let mut a = tree(core)?;
+    let mut l = sam(core)?;
+    loop {
+        match l.as_cell() {
+            None if l.raw() == 0 => return Ok(a),
+            None => return Err(EXIT),
+            Some(c) => {
+                let item = c.head();
+                if map {
+                    // the Hoon rebuilds the pair from p.i.b and q.i.b
+                    let kv = cell(item)?;
+                    let item = cons(&mut ctx.stack, kv.head(), kv.tail())?;
+                    a = put(ctx, a, item, true)?;
+                } else {
+                    a = put(ctx, a, item, false)?;
+                }
+                l = c.tail();
+            }
+        }
+    }
+}
+
+pub fn by_gas(ctx: &mut Context, core: Noun) -> Result<Noun, JetErr> {
+    gas(ctx, core, true)
+}
+
+pub fn in_gas(ctx: &mut Context, core: Noun) -> Result<Noun, JetErr> {
+    gas(ctx, core, false)
+}
+
+/// `(del b)`: remove key `b`, merging the removed node's subtrees by `mor` as the Hoon does.
+fn del(ctx: &mut Context, core: Noun, map: bool) -> Result<Noun, JetErr> {
+    let b = sam(core)?;
+    let key = |n: Noun| -> Result<Noun, JetErr> {
+        if map {
+            Ok(cell(n)?.head())
+        } else {
+            Ok(n)
+        }
+    };
+    let mut path: Vec<(Noun, Noun, Noun, bool)> = Vec::new();
+    let mut cur = tree(core)?;
+    let mut res = loop {
+        if cur.raw() == 0 {
+            break D(0);
+        }
+        let (n, l, r) = node(cur)?;
+        if noun_eq(b, key(n)?) {
+            break merge(ctx, l, r, &key)?;
+        }
+        let left = gor_of(b, key(n)?);
+        path.push((n, l, r, left));
+        cur = if left { l } else { r };
+    };
+    while let Some((n, l, r, left)) = path.pop() {
+        res = if left {
+            crate::noun::T(&mut ctx.stack, &[n, res, r])?
+        } else {
+            crate::noun::T(&mut ctx.stack, &[n, l, res])?
+        };
+    }
+    Ok(res)
+}
+
+/// Join two trees whose keys are all ordered left before right: the root with the higher `mor` priority wins.
+fn merge(
+    ctx: &mut Context,
+    l: Noun,
+    r: Noun,
+    key: &dyn Fn(Noun) -> Result<Noun, JetErr>,
+) -> Result<Noun, JetErr> {
+    if l.raw() == 0 {
+        return Ok(r);
+    }
+    if r.raw() == 0 {
+        return Ok(l);
+    }
+    let (ln, ll, lr) = node(l)?;
+    let (rn, rl, rr) = node(r)?;
+    if mor_of(key(ln)?, key(rn)?) {
+        let m = merge(ctx, lr, r, key)?;
+        crate::noun::T(&mut ctx.stack, &[ln, ll, m]).map_err(JetErr::from)
+    } else {
+        let m = merge(ctx, l, rl, key)?;
+        crate::noun::T(&mut ctx.stack, &[rn, m, rr]).map_err(JetErr::from)
+    }
+}
+
+pub fn by_del(ctx: &mut Context, core: Noun) -> Result<Noun, JetErr> {
+    del(ctx, core, true)
+}
+
+pub fn in_del(ctx: &mut Context, core: Noun) -> Result<Noun, JetErr> {
+    del(ctx, core, false)
 }

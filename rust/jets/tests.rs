@@ -394,6 +394,31 @@ fn jets_maps_and_sets() {
     assert_eq!(sets::by_has(c, g).unwrap(), Noun::YES);
     let g = T(&mut c.stack, &[D(0), D(9), door]).unwrap();
     assert_eq!(show(sets::by_get(c, g).unwrap()), "0");
+    // gas builds the same map as repeated put; del removes one key and keeps the invariants
+    let kvs = n(c, "[[1 10] [2 20] [3 30] [4 40] [5 50] ~]");
+    let empty = T(&mut c.stack, &[D(0), D(0), D(0)]).unwrap();
+    let g = T(&mut c.stack, &[D(0), kvs, empty]).unwrap();
+    let gassed = sets::by_gas(c, g).unwrap();
+    assert!(crate::equality::noun_eq(gassed, map));
+    let mut s2 = set;
+    for x in [3u64, 1, 6, 42] {
+        let door = T(&mut c.stack, &[D(0), s2, D(0)]).unwrap();
+        let g = T(&mut c.stack, &[D(0), D(x), door]).unwrap();
+        s2 = sets::in_del(c, g).unwrap();
+        assert_eq!(has(c, s2, x), Noun::NO);
+        assert!(apt(s2, None, None));
+    }
+    for x in [2u64, 4, 5] {
+        assert_eq!(has(c, s2, x), Noun::YES);
+    }
+    let door = T(&mut c.stack, &[D(0), map, D(0)]).unwrap();
+    let g = T(&mut c.stack, &[D(0), D(3), door]).unwrap();
+    let m2 = sets::by_del(c, g).unwrap();
+    let door = T(&mut c.stack, &[D(0), m2, D(0)]).unwrap();
+    let g = T(&mut c.stack, &[D(0), D(3), door]).unwrap();
+    assert_eq!(sets::by_has(c, g).unwrap(), Noun::NO);
+    let g = T(&mut c.stack, &[D(0), D(4), door]).unwrap();
+    assert_eq!(show(sets::by_get(c, g).unwrap()), "[0 40]");
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -596,4 +621,77 @@ fn jets_clue_parsing() {
         assert!(parse_clue(b).is_none(), "{bad}");
     }
     assert_eq!(tas("dec").raw(), term("dec"));
+}
+
+/// Boot the ivory kernel (`shared/pills/ivory.pill`, if present) with jets on: its cores register, the kernel's
+/// location paths match the hot table, and the registered locations survive a cold-state round trip.
+#[test]
+fn jets_ivory_kernel_registers() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/pills/ivory.pill");
+    let Ok(bytes) = std::fs::read(path) else {
+        eprintln!("ivory.pill not present; skipped");
+        return;
+    };
+    let mut c = Context::new(NockStack::new(2 << 30).expect("stack"), 1000);
+    c.jets.timing = true;
+    let pill = crate::serial::cue_bytes(&mut c.stack, &bytes).unwrap();
+    let events = pill.tail().unwrap();
+    let fol = n(&mut c, "[2 [0 3] [0 2]]");
+    let t0 = std::time::Instant::now();
+    let product = nock(&mut c, events, fol).expect("lifecycle");
+    let kernel = slot(product, Atom::direct(7).unwrap()).unwrap();
+    assert!(kernel.is_cell());
+    eprintln!(
+        "ivory lifecycle {:?}, {} cores",
+        t0.elapsed(),
+        c.jets.registered()
+    );
+    let labels: Vec<String> = (0..c.jets.registered() as u32)
+        .map(|i| c.jets.label_of(i))
+        .collect();
+    for l in labels.iter().take(400) {
+        eprintln!("  {l}");
+    }
+    for line in c.jets.report() {
+        eprintln!("{line}");
+    }
+    assert!(labels
+        .iter()
+        .any(|l| hot::key_of(&l.split('/').map(String::from).collect::<Vec<_>>()) == "k/one/add"));
+}
+
+/// Evaluate Hoon with the ivory kernel's `+wish` (arm 10) in jet-checking mode: every jet that fires is compared with
+/// the kernel's own Nock.
+#[test]
+fn jets_ivory_wish_in_check_mode() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/pills/ivory.pill");
+    let Ok(bytes) = std::fs::read(path) else {
+        eprintln!("ivory.pill not present; skipped");
+        return;
+    };
+    let mut c = Context::new(NockStack::new(4 << 30).expect("stack"), 1000);
+    c.jets.timing = true;
+    c.jets.jet_check = std::env::var("MARS_WISH_NO_CHECK").is_err();
+    let pill = crate::serial::cue_bytes(&mut c.stack, &bytes).unwrap();
+    let events = pill.tail().unwrap();
+    let fol = n(&mut c, "[2 [0 3] [0 2]]");
+    let product = nock(&mut c, events, fol).expect("lifecycle");
+    let kernel = slot(product, Atom::direct(7).unwrap()).unwrap();
+    let wish_fol = n(&mut c, "[9 10 0 1]");
+    let exprs = std::env::var("MARS_WISH_EXPRS").unwrap_or_else(|_| "(add 2 2)".into());
+    for expr in exprs.split(';') {
+        let t0 = std::time::Instant::now();
+        let gate = nock(&mut c, kernel, wish_fol).expect("wish gate");
+        let txt = crate::noun::cord(&mut c.stack, expr).unwrap();
+        let r = crate::interpreter::slam(&mut c, gate, txt);
+        eprintln!(
+            "wish {expr}: {:?} in {:?}",
+            r.map(show).map_err(|e| e.mote),
+            t0.elapsed()
+        );
+    }
+    for line in c.jets.report().iter().take(60) {
+        eprintln!("{line}");
+    }
+    assert_eq!(c.jets.mismatches, 0);
 }
