@@ -174,6 +174,12 @@ pub struct Dashboard {
     checking: Vec<bool>,
     /// Jet mismatches found in checking mode.
     pub mismatches: u64,
+    /// Checks in progress (jets nested in a check are not checked themselves).
+    check_depth: u32,
+    /// Jet calls compared with their Nock.
+    pub checks: u64,
+    /// Hot paths switched off (`MARS_JET_SKIP=k/one/add,k/one/two/turn`), to bisect a suspect jet.
+    pub skip: Vec<String>,
 }
 
 impl Dashboard {
@@ -181,6 +187,9 @@ impl Dashboard {
         let n = hot::HOT.len();
         Dashboard {
             jet_check: std::env::var("MARS_JET_CHECK").is_ok_and(|v| v == "1"),
+            skip: std::env::var("MARS_JET_SKIP")
+                .map(|v| v.split(',').map(str::to_string).collect())
+                .unwrap_or_default(),
             stats: vec![JetStats::default(); n],
             checking: vec![false; n],
             ..Dashboard::default()
@@ -388,6 +397,10 @@ impl Dashboard {
     fn add_loc(&mut self, mut loc: Loc) -> u32 {
         let li = self.locs.len() as u32;
         loc.arms = hot::arms_for(&loc.label);
+        if !self.skip.is_empty() {
+            loc.arms
+                .retain(|&(_, h)| !self.skip.iter().any(|p| p == hot::HOT[h as usize].path));
+        }
         let bat = &mut self.bats[loc.bat as usize];
         bat.locs.push(li);
         bat.jetted |= !loc.arms.is_empty();
@@ -604,7 +617,16 @@ pub fn kick(ctx: &mut Context, jet: Jet, core: Noun, axis: Noun) -> Option<Resul
     } else {
         None
     };
+    // In checking mode only the outermost jet is compared: a check of a jet nested in another jet's check would
+    // double the work at every level.
+    let checked = ctx.jets.jet_check && ctx.jets.check_depth == 0;
+    if checked {
+        ctx.jets.check_depth += 1;
+    }
     let r = (jet.fun)(ctx, core);
+    if checked {
+        ctx.jets.check_depth -= 1;
+    }
     if let Some(t0) = t0 {
         ctx.jets.stats[h].nanos += t0.elapsed().as_nanos() as u64;
     }
@@ -613,7 +635,7 @@ pub fn kick(ctx: &mut Context, jet: Jet, core: Noun, axis: Noun) -> Option<Resul
         ctx.jets.stats[h].punts += 1;
         return None;
     }
-    if !ctx.jets.jet_check {
+    if !checked {
         return Some(r);
     }
     Some(check(ctx, jet, core, axis, r))
@@ -631,8 +653,11 @@ fn check(
     let Some(arm) = axis.as_atom().and_then(|a| slot(core, a)) else {
         return jet_result;
     };
+    ctx.jets.checks += 1;
     ctx.jets.checking[h] = true;
+    ctx.jets.check_depth += 1;
     let nock_result = crate::interpreter::nock(ctx, core, arm);
+    ctx.jets.check_depth -= 1;
     ctx.jets.checking[h] = false;
     // Both crashing agrees; a resource bail on one side only (%meme, %intr) says nothing about the jet.
     let agree = match (&jet_result, &nock_result) {

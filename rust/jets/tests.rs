@@ -660,8 +660,9 @@ fn jets_ivory_kernel_registers() {
         .any(|l| hot::key_of(&l.split('/').map(String::from).collect::<Vec<_>>()) == "k/one/add"));
 }
 
-/// Evaluate Hoon with the ivory kernel's `+wish` (arm 10) in jet-checking mode: every jet that fires is compared with
-/// the kernel's own Nock.
+/// Evaluate Hoon with the ivory kernel's `+wish` (arm 10) in jet-checking mode: every outermost jet call is compared
+/// with the kernel's own Nock, and the products are checked. `MARS_WISH_EXPRS='a;b'` evaluates other expressions
+/// (printing their products), `MARS_WISH_NO_CHECK` / `MARS_WISH_NO_JETS` switch checking or jets off.
 #[test]
 fn jets_ivory_wish_in_check_mode() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/pills/ivory.pill");
@@ -672,26 +673,64 @@ fn jets_ivory_wish_in_check_mode() {
     let mut c = Context::new(NockStack::new(4 << 30).expect("stack"), 1000);
     c.jets.timing = true;
     c.jets.jet_check = std::env::var("MARS_WISH_NO_CHECK").is_err();
+    c.jets.disabled = std::env::var("MARS_WISH_NO_JETS").is_ok();
     let pill = crate::serial::cue_bytes(&mut c.stack, &bytes).unwrap();
     let events = pill.tail().unwrap();
     let fol = n(&mut c, "[2 [0 3] [0 2]]");
     let product = nock(&mut c, events, fol).expect("lifecycle");
     let kernel = slot(product, Atom::direct(7).unwrap()).unwrap();
     let wish_fol = n(&mut c, "[9 10 0 1]");
-    let exprs = std::env::var("MARS_WISH_EXPRS").unwrap_or_else(|_| "(add 2 2)".into());
-    for expr in exprs.split(';') {
+    let default: &[(&str, &str)] = &[
+        ("(add 2 2)", "4"),
+        ("(mul 12.345 98.765)", "1219253925"),
+        ("(turn (gulf 1 5) |=(a=@ (mul a a)))", "[1 4 9 16 25 0]"),
+        (
+            "(shax (crip \"abc\"))",
+            "78287233127892744762064256752147977895291281102938609026632374073081434896570",
+        ),
+        ("(jam [1 2 3])", "3426417"),
+        ("(cue 0x1231)", "[1 2]"),
+        ("(crip \"hello\")", "478560413032"),
+        ("~(tap in (silt \"mississippi\"))", "[105 115 112 109 0]"),
+        ("(mug [1 2])", "1781973465"),
+        ("(cut 3 [1 2] 0x11.2233.4455)", "13124"),
+        ("(rip 3 0x11.2233)", "[51 34 17 0]"),
+        ("(rev 3 4 0x1234)", "873594880"),
+        ("(can 3 ~[[1 0x11] [2 0x2233]])", "2241297"),
+        ("(mat 19)", "[11 1240]"),
+        ("(rub 1 0x9b0)", "[11 19]"),
+        ("(scag 2 (limo ~[1 2 3]))", "[1 2 0]"),
+        ("(snag 1 (limo ~[1 2 3]))", "2"),
+        ("(roll (limo ~[1 2 3]) add)", "6"),
+        ("(levy (limo ~[1 2]) |=(a=@ (gth a 0)))", "0"),
+        ("(peg 7 6)", "30"),
+        ("(dvr 17 5)", "[3 2]"),
+        ("(bex 70)", "1180591620717411303424"),
+        ("(end [3 2] 0x11.2233)", "8755"),
+    ];
+    let custom = std::env::var("MARS_WISH_EXPRS").ok();
+    let exprs: Vec<(String, Option<String>)> = match &custom {
+        Some(list) => list.split(';').map(|e| (e.to_string(), None)).collect(),
+        None => default
+            .iter()
+            .map(|(e, w)| (e.to_string(), Some(w.to_string())))
+            .collect(),
+    };
+    for (expr, want) in exprs {
         let t0 = std::time::Instant::now();
         let gate = nock(&mut c, kernel, wish_fol).expect("wish gate");
-        let txt = crate::noun::cord(&mut c.stack, expr).unwrap();
-        let r = crate::interpreter::slam(&mut c, gate, txt);
-        eprintln!(
-            "wish {expr}: {:?} in {:?}",
-            r.map(show).map_err(|e| e.mote),
-            t0.elapsed()
-        );
+        let txt = crate::noun::cord(&mut c.stack, &expr).unwrap();
+        let r = crate::interpreter::slam(&mut c, gate, txt)
+            .map(show)
+            .map_err(|e| e.mote);
+        eprintln!("wish {expr}: {r:?} in {:?}", t0.elapsed());
+        if let Some(w) = want {
+            assert_eq!(r, Ok(w), "{expr}");
+        }
     }
-    for line in c.jets.report().iter().take(60) {
+    for line in c.jets.report().iter().take(80) {
         eprintln!("{line}");
     }
+    eprintln!("{} jet calls checked", c.jets.checks);
     assert_eq!(c.jets.mismatches, 0);
 }
