@@ -1,4 +1,4 @@
-//! Containers: the `by` (map) and `in` (set) arms `get has put gas del tap wyt`.
+//! Containers: the `by` (map) and `in` (set) arms `get has put gas del tap wyt uni rep` and `run:by`.
 //!
 //! The gates are arms of the door, so the tree is the door's sample: axis 30 of the gate (axis 6 of the door at 7).
 //! Trees are `[n l r]` (maps: `n=[p=key q=value]`), ordered by `gor` on keys and balanced by `mor`.
@@ -238,4 +238,125 @@ pub fn by_del(ctx: &mut Context, core: Noun) -> Result<Noun, JetErr> {
 
 pub fn in_del(ctx: &mut Context, core: Noun) -> Result<Noun, JetErr> {
     del(ctx, core, false)
+}
+
+/// `~(wyt by a)` / `~(wyt in a)`: the number of nodes. The trap is `[battery door]`, so the tree is at axis 14.
+pub fn wyt(ctx: &mut Context, core: Noun) -> Result<Noun, JetErr> {
+    let mut todo = vec![at(core, 14)?];
+    let mut count = 0u64;
+    while let Some(t) = todo.pop() {
+        if t.raw() == 0 {
+            continue;
+        }
+        let (_, l, r) = node(t)?;
+        count += 1;
+        todo.push(r);
+        todo.push(l);
+    }
+    num(&mut ctx.stack, count)
+}
+
+/// Union of two trees as the Hoon `uni` does it (`b`'s node wins on equal keys).
+fn uni(ctx: &mut Context, a: Noun, b: Noun, map: bool) -> Result<Noun, JetErr> {
+    if b.raw() == 0 {
+        return Ok(a);
+    }
+    if a.raw() == 0 {
+        return Ok(b);
+    }
+    let key = |n: Noun| -> Result<Noun, JetErr> {
+        if map {
+            Ok(cell(n)?.head())
+        } else {
+            Ok(n)
+        }
+    };
+    let (na, la, ra) = node(a)?;
+    let (nb, lb, rb) = node(b)?;
+    let (ka, kb) = (key(na)?, key(nb)?);
+    let t = |ctx: &mut Context, n: Noun, l: Noun, r: Noun| -> Result<Noun, JetErr> {
+        Ok(crate::noun::T(&mut ctx.stack, &[n, l, r])?)
+    };
+    if noun_eq(kb, ka) {
+        let l = uni(ctx, la, lb, map)?;
+        let r = uni(ctx, ra, rb, map)?;
+        return t(ctx, nb, l, r);
+    }
+    if mor_of(ka, kb) {
+        if gor_of(kb, ka) {
+            let b2 = t(ctx, nb, lb, D(0))?;
+            let l = uni(ctx, la, b2, map)?;
+            let a2 = t(ctx, na, l, ra)?;
+            uni(ctx, a2, rb, map)
+        } else {
+            let b2 = t(ctx, nb, D(0), rb)?;
+            let r = uni(ctx, ra, b2, map)?;
+            let a2 = t(ctx, na, la, r)?;
+            uni(ctx, a2, lb, map)
+        }
+    } else if gor_of(ka, kb) {
+        let a2 = t(ctx, na, la, D(0))?;
+        let l = uni(ctx, a2, lb, map)?;
+        let b2 = t(ctx, nb, l, rb)?;
+        uni(ctx, ra, b2, map)
+    } else {
+        let a2 = t(ctx, na, D(0), ra)?;
+        let r = uni(ctx, a2, rb, map)?;
+        let b2 = t(ctx, nb, lb, r)?;
+        uni(ctx, la, b2, map)
+    }
+}
+
+pub fn by_uni(ctx: &mut Context, core: Noun) -> Result<Noun, JetErr> {
+    let b = sam(core)?;
+    let a = tree(core)?;
+    uni(ctx, a, b, true)
+}
+
+pub fn in_uni(ctx: &mut Context, core: Noun) -> Result<Noun, JetErr> {
+    let b = sam(core)?;
+    let a = tree(core)?;
+    if noun_eq(a, b) {
+        return Ok(a);
+    }
+    uni(ctx, a, b, false)
+}
+
+/// `(~(rep by a) b)` / `(~(rep in a) b)`: fold the gate over the nodes, node then left then right, starting from
+/// the gate's default accumulator `+<+.b`.
+pub fn rep(ctx: &mut Context, core: Noun) -> Result<Noun, JetErr> {
+    let b = sam(core)?;
+    let mut acc = at(b, 13)?;
+    let mut todo = vec![tree(core)?];
+    while let Some(t) = todo.pop() {
+        if t.raw() == 0 {
+            continue;
+        }
+        let (n, l, r) = node(t)?;
+        let s = cons(&mut ctx.stack, n, acc)?;
+        acc = slam(ctx, b, s)?;
+        todo.push(r);
+        todo.push(l);
+    }
+    Ok(acc)
+}
+
+/// `(~(run by a) b)`: the map with the gate applied to every value (node, then left, then right).
+pub fn by_run(ctx: &mut Context, core: Noun) -> Result<Noun, JetErr> {
+    let b = sam(core)?;
+    let a = tree(core)?;
+    run_map(ctx, a, b)
+}
+
+fn run_map(ctx: &mut Context, a: Noun, b: Noun) -> Result<Noun, JetErr> {
+    if a.raw() == 0 {
+        return Ok(a);
+    }
+    let (n, l, r) = node(a)?;
+    let kv = cell(n)?;
+    let v = slam(ctx, b, kv.tail())?;
+    let n2 = cons(&mut ctx.stack, kv.head(), v)?;
+    let l2 = run_map(ctx, l, b)?;
+    let r2 = run_map(ctx, r, b)?;
+    Ok(crate::noun::T(&mut ctx.stack, &[n2, l2, r2])?)
 }

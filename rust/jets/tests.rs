@@ -419,6 +419,17 @@ fn jets_maps_and_sets() {
     assert_eq!(sets::by_has(c, g).unwrap(), Noun::NO);
     let g = T(&mut c.stack, &[D(0), D(4), door]).unwrap();
     assert_eq!(show(sets::by_get(c, g).unwrap()), "[0 40]");
+    // wyt counts nodes (the trap is [battery door]); uni of the set with its remainder after del is the set again
+    let door = T(&mut c.stack, &[D(0), set, D(0)]).unwrap();
+    let trap = T(&mut c.stack, &[D(0), door]).unwrap();
+    assert_eq!(sets::wyt(c, trap).unwrap(), D(6));
+    let door = T(&mut c.stack, &[D(0), s2, D(0)]).unwrap();
+    let g = T(&mut c.stack, &[D(0), set, door]).unwrap();
+    let u = sets::in_uni(c, g).unwrap();
+    assert!(apt(u, None, None));
+    for x in 1..=6 {
+        assert_eq!(has(c, u, x), Noun::YES);
+    }
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -707,6 +718,8 @@ fn jets_ivory_wish_in_check_mode() {
         ("(dvr 17 5)", "[3 2]"),
         ("(bex 70)", "1180591620717411303424"),
         ("(end [3 2] 0x11.2233)", "8755"),
+        ("~(wyt in (silt (limo ~[1 2 3 4 5])))", "5"),
+        ("(~(rep in (silt (limo ~[1 2 3]))) add)", "6"),
     ];
     let custom = std::env::var("MARS_WISH_EXPRS").ok();
     let exprs: Vec<(String, Option<String>)> = match &custom {
