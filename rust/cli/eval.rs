@@ -31,6 +31,9 @@ pub struct EvalArgs {
     /// Run without jets.
     #[arg(long)]
     no_jets: bool,
+    /// Run every jet and its Nock and report mismatches (also `MARS_JET_CHECK=1`).
+    #[arg(long)]
+    jet_check: bool,
     /// NockStack size in MiB.
     #[arg(long, value_name = "MIB", default_value_t = DEFAULT_STACK_BYTES >> 20)]
     stack_mib: usize,
@@ -42,6 +45,7 @@ pub fn eval(args: EvalArgs) -> Result<i32, String> {
     let mut ctx = Context::new(stack, 50_000);
     ctx.jets.disabled = args.no_jets;
     ctx.jets.timing = args.stats;
+    ctx.jets.jet_check |= args.jet_check;
     let (sub, fol) = match &args.jam {
         Some(f) => {
             let bytes = read_file(f)?;
