@@ -25,12 +25,15 @@ pub struct EvalArgs {
     /// A file holding jam([subject formula]).
     #[arg(long, value_name = "FILE")]
     jam: Option<String>,
-    /// Print op count, time and peak stack use on stderr.
+    /// Print op count, time, peak stack use and the jet coverage report on stderr.
     #[arg(long)]
     stats: bool,
     /// Run without jets.
     #[arg(long)]
     no_jets: bool,
+    /// Run every jet and its Nock and report mismatches (also `MARS_JET_CHECK=1`).
+    #[arg(long)]
+    jet_check: bool,
     /// NockStack size in MiB.
     #[arg(long, value_name = "MIB", default_value_t = DEFAULT_STACK_BYTES >> 20)]
     stack_mib: usize,
@@ -41,6 +44,8 @@ pub fn eval(args: EvalArgs) -> Result<i32, String> {
         .map_err(|e| format!("cannot reserve the NockStack: {e}"))?;
     let mut ctx = Context::new(stack, 50_000);
     ctx.jets.disabled = args.no_jets;
+    ctx.jets.timing = args.stats;
+    ctx.jets.jet_check |= args.jet_check;
     let (sub, fol) = match &args.jam {
         Some(f) => {
             let bytes = read_file(f)?;
@@ -72,6 +77,9 @@ pub fn eval(args: EvalArgs) -> Result<i32, String> {
             ctx.stats.collections,
             ctx.stack.peak_bytes() >> 10
         );
+        for line in ctx.jets.report() {
+            eprintln!("{line}");
+        }
     }
     match result {
         Ok(product) => {

@@ -507,13 +507,13 @@ enum Arm {
 fn call_arm(ctx: &mut Context, mut core: Noun, axis: Noun) -> Result<Arm, Halt> {
     if !ctx.jets.disabled {
         if let Some(jet) = ctx.jets.find(core, axis) {
-            match jet(ctx, core) {
-                Ok(v) => {
+            match crate::jets::kick(ctx, jet, core, axis) {
+                Some(Ok(v)) => {
                     ctx.stats.jet_hits += 1;
                     return Ok(Arm::Product(v));
                 }
-                Err(JetErr::Punt) => {}
-                Err(JetErr::Fail(m)) => return Err(Halt::Crash(m)),
+                None | Some(Err(JetErr::Punt)) => {}
+                Some(Err(JetErr::Fail(m))) => return Err(Halt::Crash(m)),
             }
         }
     }

@@ -1,12 +1,51 @@
 //! Jets: native implementations of hot Hoon gates, and the `%fast` registration that finds them.
 //!
-//! The interpreter asks the [`Dashboard`] at every Nock `9` whether the core it is about to run an arm of is a
-//! registered, jetted core; a jet is a pure function of the core that returns the product, punts (the Nock runs), or
-//! bails with a mote.
+//! The state is split as in Vere:
+//!
+//! - **cold state**: every core registered by a `%fast` hint, as a *location*: its battery, its name, and either the
+//!   payload it was registered with (a root core, parent axis 0) or the axis of its parent core within it and the
+//!   parent's location. [`Dashboard::cold_noun`] / [`Dashboard::from_cold_noun`] turn it into a noun and back, so it
+//!   can be persisted with the kernel.
+//! - **warm state**: for each location, the arms that have a jet (arm axis → entry of the hot table), and indexes
+//!   from battery identity (pointer first, then mug + structural equality) to the locations using that battery. It is
+//!   rebuilt from the cold state by matching each location's label against the hot table.
+//! - **hot state**: the static table [`hot::HOT`] of Rust jet functions keyed by location path (`k/one/add`: `k`
+//!   stands for the Hoon kernel root `%k.NNN`, whatever its version).
+//!
+//! As in Vere's hashless mode (its default), a jet is found by location, not by battery hash: a core is jetted only if
+//! its battery is exactly a registered battery *and* its parent chain matches the registered one (each ancestor's
+//! battery, and for the root the payload), and the location's name path is in the hot table. A core that merely has the
+//! same name is never jetted.
+//!
+//! Nouns the dashboard keeps (batteries, root payloads, hooks, names) are never in volatile memory: a noun registered
+//! from a frame above the root is copied into the dashboard's own heap first, and nouns that are already stable (in the
+//! root frame or outside the NockStack) are kept as they are and reported through [`Roots`] so that whoever moves
+//! them (the serf, between events) can update them.
 
+pub mod bits;
+pub mod hash;
+pub mod hot;
+pub mod lists;
+pub mod math;
+pub mod serial;
+pub mod sets;
+pub mod sort;
+pub mod tree;
+pub mod util;
+pub mod virt;
+
+#[cfg(test)]
+mod tests;
+
+use crate::equality::noun_eq;
 use crate::interpreter::{Context, Mote};
-use crate::noun::Noun;
-use crate::stack::Roots;
+use crate::mug::mug;
+use crate::noun::{slot, Alloc, Atom, Cell, HeapAlloc, IndirectBuilder, Noun, Oom, D};
+use crate::stack::{NockStack, Roots};
+use std::cell::Cell as StdCell;
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::time::Instant;
 
 /// Why a jet did not produce a product.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -32,28 +71,704 @@ impl From<crate::interpreter::Error> for JetErr {
 /// A jet: computes the product of running an arm of `core`.
 pub type JetFn = fn(&mut Context, Noun) -> Result<Noun, JetErr>;
 
+/// A jet found for a kick: the function, and where it came from (for stats and checking).
+#[derive(Copy, Clone)]
+pub struct Jet {
+    pub fun: JetFn,
+    /// Index of the hot table entry.
+    pub hot: u32,
+    /// Index of the location (registered core).
+    pub loc: u32,
+}
+
+/// Words of the battery mug filter (a power of two).
+const FILTER_WORDS: usize = 1024;
+
+/// A multiplicative hasher for keys that are already well-distributed words (noun pointers, mugs).
+#[derive(Default)]
+struct WordHasher(u64);
+
+impl Hasher for WordHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ *b as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        }
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = (v ^ (v >> 29)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+    fn write_u32(&mut self, v: u32) {
+        self.write_u64(v as u64)
+    }
+}
+
+type WordMap<K, V> = HashMap<K, V, BuildHasherDefault<WordHasher>>;
+
+/// Where a location's parent is.
+#[derive(Copy, Clone, Debug)]
+enum Parent {
+    /// A root core: registered with this payload.
+    Root(Noun),
+    /// The parent core is at `axis` of the core and registered at location `loc`.
+    Child { axis: u64, loc: u32 },
+}
+
+/// A registered core (cold state) with its activation (warm state).
+struct Loc {
+    /// The name as given in the clue (a term, or `[term number]`).
+    name: Noun,
+    /// Names from the root down to this core, the root's version folded in (`k136`).
+    label: Vec<String>,
+    /// Index into `Dashboard::bats`.
+    bat: u32,
+    parent: Parent,
+    /// The hooks from the clue (a list of `[term formula]`).
+    hooks: Noun,
+    /// Warm: arm axis → hot table index.
+    arms: Vec<(u64, u32)>,
+    /// Kicks of this core's arms that ran as Nock (counted while timing is on).
+    nock_kicks: StdCell<u64>,
+}
+
+/// A registered battery.
+struct Bat {
+    battery: Noun,
+    mug: u32,
+    locs: Vec<u32>,
+    /// True if any location with this battery has a jetted arm.
+    jetted: bool,
+}
+
+/// Per-jet counters for the coverage report.
+#[derive(Default, Clone, Debug)]
+pub struct JetStats {
+    pub calls: u64,
+    pub punts: u64,
+    pub nanos: u64,
+    pub mismatches: u64,
+}
+
 /// Cold, warm and hot jet state.
 #[derive(Default)]
 pub struct Dashboard {
     /// Jets switched off (`--no-jets`).
     pub disabled: bool,
+    /// Run every jet and its Nock and compare them (`MARS_JET_CHECK=1`).
+    pub jet_check: bool,
+    /// Time every jet call and count kicks of registered but unjetted cores (`--stats`).
+    pub timing: bool,
+    /// Copies of nouns registered from volatile memory.
+    heap: HeapAlloc,
+    locs: Vec<Loc>,
+    bats: Vec<Bat>,
+    by_ptr: WordMap<u64, u32>,
+    by_mug: WordMap<u32, Vec<u32>>,
+    /// A bit per mug bucket of the registered batteries (allocated at the first registration).
+    mug_filter: Vec<u64>,
+    /// Per hot-table entry.
+    stats: Vec<JetStats>,
+    /// Hot entries whose jets are switched off while their Nock runs for a check.
+    checking: Vec<bool>,
+    /// Jet mismatches found in checking mode.
+    pub mismatches: u64,
+    /// Checks in progress (jets nested in a check are not checked themselves).
+    check_depth: u32,
+    /// Jet calls compared with their Nock.
+    pub checks: u64,
+    /// Hot paths switched off (`MARS_JET_SKIP=k/one/add,k/one/two/turn`), to bisect a suspect jet.
+    pub skip: Vec<String>,
 }
 
 impl Dashboard {
     pub fn new() -> Dashboard {
-        Dashboard::default()
+        let n = hot::HOT.len();
+        Dashboard {
+            jet_check: std::env::var("MARS_JET_CHECK").is_ok_and(|v| v == "1"),
+            skip: std::env::var("MARS_JET_SKIP")
+                .map(|v| v.split(',').map(str::to_string).collect())
+                .unwrap_or_default(),
+            stats: vec![JetStats::default(); n],
+            checking: vec![false; n],
+            ..Dashboard::default()
+        }
+    }
+
+    /// Number of registered locations.
+    pub fn registered(&self) -> usize {
+        self.locs.len()
     }
 
     /// The jet for arm `axis` of `core`, if the core is a registered, jetted core.
     #[inline]
-    pub fn find(&self, _core: Noun, _axis: Noun) -> Option<JetFn> {
+    pub fn find(&self, core: Noun, axis: Noun) -> Option<Jet> {
+        let c = core.as_cell()?;
+        let bi = self.battery_index(c.head())?;
+        let bat = &self.bats[bi as usize];
+        if !bat.jetted && !self.timing {
+            return None;
+        }
+        let axis = axis.as_direct()?;
+        for &li in &bat.locs {
+            let loc = &self.locs[li as usize];
+            let arm = loc.arms.iter().find(|(a, _)| *a == axis);
+            if arm.is_none() && !self.timing {
+                continue;
+            }
+            if !self.fine(core, li) {
+                continue;
+            }
+            match arm {
+                Some(&(_, hot)) if !self.checking[hot as usize] => {
+                    return Some(Jet {
+                        fun: hot::HOT[hot as usize].fun,
+                        hot,
+                        loc: li,
+                    })
+                }
+                _ => {
+                    loc.nock_kicks.set(loc.nock_kicks.get() + 1);
+                    return None;
+                }
+            }
+        }
         None
     }
 
-    /// Handle a `%fast` hint: `clue` names `core`.
-    pub fn register(&mut self, _ctx_stack: &crate::stack::NockStack, _core: Noun, _clue: Noun) {}
+    /// The registered battery equal to `b`.
+    #[inline]
+    fn battery_index(&self, b: Noun) -> Option<u32> {
+        if !b.is_cell() {
+            return None;
+        }
+        if self.by_mug.is_empty() {
+            return None;
+        }
+        // Most kicked cores are not registered: one bit of a filter on the (cached) mug rules them out.
+        let m = mug(b);
+        if self.mug_filter[(m as usize >> 6) & (FILTER_WORDS - 1)] & (1 << (m & 63)) == 0 {
+            return None;
+        }
+        if let Some(&i) = self.by_ptr.get(&b.raw()) {
+            return Some(i);
+        }
+        let cands = self.by_mug.get(&m)?;
+        cands
+            .iter()
+            .copied()
+            .find(|&i| noun_eq(self.bats[i as usize].battery, b))
+    }
+
+    /// Does `b` equal battery `bi`?
+    #[inline]
+    fn battery_is(&self, b: Noun, bi: u32) -> bool {
+        let stored = self.bats[bi as usize].battery;
+        if b.same(stored) {
+            return true;
+        }
+        if let Some(&i) = self.by_ptr.get(&b.raw()) {
+            return i == bi;
+        }
+        b.is_cell() && mug(b) == self.bats[bi as usize].mug && noun_eq(b, stored)
+    }
+
+    /// Is `core` located at `li`: its battery and each ancestor's battery registered there, and the root's payload
+    /// the registered one?
+    fn fine(&self, mut core: Noun, mut li: u32) -> bool {
+        loop {
+            let Some(c) = core.as_cell() else {
+                return false;
+            };
+            let loc = &self.locs[li as usize];
+            if !self.battery_is(c.head(), loc.bat) {
+                return false;
+            }
+            match loc.parent {
+                Parent::Root(payload) => return noun_eq(c.tail(), payload),
+                Parent::Child { axis, loc } => {
+                    let Some(a) = Atom::direct(axis) else {
+                        return false;
+                    };
+                    match slot(core, a) {
+                        Some(p) => core = p,
+                        None => return false,
+                    }
+                    li = loc;
+                }
+            }
+        }
+    }
+
+    /// The location of `core`, if it is a registered core.
+    fn spot(&self, core: Noun) -> Option<u32> {
+        let c = core.as_cell()?;
+        let bi = self.battery_index(c.head())?;
+        self.bats[bi as usize]
+            .locs
+            .iter()
+            .copied()
+            .find(|&li| self.fine(core, li))
+    }
+
+    /// Handle a `%fast` hint: `clue` names `core`. Malformed clues and cores whose parent is not registered are
+    /// ignored (as Vere does, with a message).
+    pub fn register(&mut self, stack: &NockStack, core: Noun, clue: Noun) {
+        let Some(clue) = parse_clue(clue) else {
+            return;
+        };
+        if !core.is_cell() || self.spot(core).is_some() {
+            return;
+        }
+        if let Err(Oom) = self.mine(stack, core, clue) {
+            eprintln!("jets: out of memory registering a core\r");
+        }
+    }
+
+    fn mine(&mut self, stack: &NockStack, core: Noun, clue: Clue) -> Result<(), Oom> {
+        let c = core.as_cell().expect("core is a cell");
+        let name_text = chum_text(clue.name);
+        let (parent, mut label) = if clue.axis == 0 {
+            let payload = self.stabilize(stack, c.tail())?;
+            (Parent::Root(payload), Vec::new())
+        } else {
+            let Some(p) = Atom::direct(clue.axis).and_then(|a| slot(core, a)) else {
+                eprintln!("jets: {name_text} is bogus\r");
+                return Ok(());
+            };
+            let Some(pl) = (if p.is_cell() { self.spot(p) } else { None }) else {
+                eprintln!(
+                    "jets: in {name_text}, parent {:x} not found at {}\r",
+                    mug(p.head().unwrap_or(p)),
+                    clue.axis
+                );
+                return Ok(());
+            };
+            (
+                Parent::Child {
+                    axis: clue.axis,
+                    loc: pl,
+                },
+                self.locs[pl as usize].label.clone(),
+            )
+        };
+        label.push(name_text);
+        let name = self.stabilize(stack, clue.name)?;
+        let hooks = self.stabilize(stack, clue.hooks)?;
+        let bat = match self.battery_index(c.head()) {
+            Some(bi) => bi,
+            None => {
+                let battery = self.stabilize(stack, c.head())?;
+                self.add_battery(battery)
+            }
+        };
+        self.add_loc(Loc {
+            name,
+            label,
+            bat,
+            parent,
+            hooks,
+            arms: Vec::new(),
+            nock_kicks: StdCell::new(0),
+        });
+        Ok(())
+    }
+
+    fn add_battery(&mut self, battery: Noun) -> u32 {
+        let i = self.bats.len() as u32;
+        let m = mug(battery);
+        self.bats.push(Bat {
+            battery,
+            mug: m,
+            locs: Vec::new(),
+            jetted: false,
+        });
+        self.by_ptr.insert(battery.raw(), i);
+        self.by_mug.entry(m).or_default().push(i);
+        if self.mug_filter.is_empty() {
+            self.mug_filter = vec![0; FILTER_WORDS];
+        }
+        self.mug_filter[(m as usize >> 6) & (FILTER_WORDS - 1)] |= 1 << (m & 63);
+        i
+    }
+
+    /// Add a location and activate it (warm state).
+    fn add_loc(&mut self, mut loc: Loc) -> u32 {
+        let li = self.locs.len() as u32;
+        loc.arms = hot::arms_for(&loc.label);
+        if !self.skip.is_empty() {
+            loc.arms
+                .retain(|&(_, h)| !self.skip.iter().any(|p| p == hot::HOT[h as usize].path));
+        }
+        let bat = &mut self.bats[loc.bat as usize];
+        bat.locs.push(li);
+        bat.jetted |= !loc.arms.is_empty();
+        self.locs.push(loc);
+        li
+    }
+
+    /// `n` itself if it is stable, else a copy in the dashboard's heap (sharing whatever parts of it are stable).
+    fn stabilize(&mut self, stack: &NockStack, n: Noun) -> Result<Noun, Oom> {
+        let volatile = |x: Noun| x.is_allocated() && stack.is_volatile(x.addr());
+        if !volatile(n) {
+            return Ok(n);
+        }
+        let mut memo: WordMap<u64, Noun> = WordMap::default();
+        enum Work {
+            Visit(Noun),
+            Build(Noun),
+        }
+        let mut work = vec![Work::Visit(n)];
+        let mut out: Vec<Noun> = Vec::new();
+        while let Some(w) = work.pop() {
+            match w {
+                Work::Visit(x) => {
+                    if !volatile(x) {
+                        out.push(x);
+                    } else if let Some(&m) = memo.get(&x.raw()) {
+                        out.push(m);
+                    } else if let Some(a) = x.as_atom() {
+                        let words = a.words();
+                        let (b, data) = IndirectBuilder::alloc(&mut self.heap, words.len())?;
+                        data.copy_from_slice(words);
+                        let copy = b.finish().as_noun();
+                        if let Some(m) = x.cached_mug() {
+                            copy.set_cached_mug(m);
+                        }
+                        memo.insert(x.raw(), copy);
+                        out.push(copy);
+                    } else {
+                        let c = x.as_cell().expect("cell");
+                        work.push(Work::Build(x));
+                        work.push(Work::Visit(c.tail()));
+                        work.push(Work::Visit(c.head()));
+                    }
+                }
+                Work::Build(x) => {
+                    let t = out.pop().expect("tail");
+                    let h = out.pop().expect("head");
+                    let copy = Cell::new(&mut self.heap, h, t)?.as_noun();
+                    if let Some(m) = x.cached_mug() {
+                        copy.set_cached_mug(m);
+                    }
+                    memo.insert(x.raw(), copy);
+                    out.push(copy);
+                }
+            }
+        }
+        Ok(out.pop().expect("result"))
+    }
+
+    /// The cold state as a noun: a list, parents before children, of `[battery name axis parent hooks]` where `axis`
+    /// is 0 and `parent` the payload for a root core, else `parent` is the index of the parent's entry in the list.
+    pub fn cold_noun<A: Alloc + ?Sized>(&self, alloc: &mut A) -> Result<Noun, Oom> {
+        let mut items = Vec::with_capacity(self.locs.len());
+        for loc in &self.locs {
+            let (axis, parent) = match loc.parent {
+                Parent::Root(p) => (D(0), p),
+                Parent::Child { axis, loc } => (Atom::new(alloc, axis)?.as_noun(), D(loc as u64)),
+            };
+            let bat = self.bats[loc.bat as usize].battery;
+            items.push(crate::noun::T(
+                alloc,
+                &[bat, loc.name, axis, parent, loc.hooks],
+            )?);
+        }
+        crate::noun::list(alloc, &items)
+    }
+
+    /// Rebuild a dashboard (cold and warm state) from [`Dashboard::cold_noun`]'s output. Malformed entries are
+    /// skipped (with the entries that depend on them).
+    pub fn from_cold_noun(stack: &NockStack, cold: Noun) -> Dashboard {
+        let mut d = Dashboard::new();
+        let mut index: Vec<Option<u32>> = Vec::new();
+        for item in crate::noun::list_iter(cold) {
+            let Ok(item) = item else { break };
+            index.push(d.load_entry(stack, item, &index).unwrap_or(None));
+        }
+        d
+    }
+
+    fn load_entry(
+        &mut self,
+        stack: &NockStack,
+        item: Noun,
+        index: &[Option<u32>],
+    ) -> Result<Option<u32>, Oom> {
+        let get = |ax: u64| slot(item, Atom::direct(ax).expect("small axis"));
+        let (Some(bat), Some(name), Some(axis), Some(par), Some(hooks)) =
+            (get(2), get(6), get(14), get(30), get(31))
+        else {
+            return Ok(None);
+        };
+        if !bat.is_cell() {
+            return Ok(None);
+        }
+        let Some(axis) = axis.as_u64() else {
+            return Ok(None);
+        };
+        let (parent, mut label) = if axis == 0 {
+            (Parent::Root(self.stabilize(stack, par)?), Vec::new())
+        } else {
+            let Some(pl) = par
+                .as_u64()
+                .and_then(|i| index.get(i as usize).copied().flatten())
+            else {
+                return Ok(None);
+            };
+            (
+                Parent::Child { axis, loc: pl },
+                self.locs[pl as usize].label.clone(),
+            )
+        };
+        label.push(chum_text(name));
+        let name = self.stabilize(stack, name)?;
+        let hooks = self.stabilize(stack, hooks)?;
+        let bi = match self.battery_index(bat) {
+            Some(bi) => bi,
+            None => {
+                let b = self.stabilize(stack, bat)?;
+                self.add_battery(b)
+            }
+        };
+        Ok(Some(self.add_loc(Loc {
+            name,
+            label,
+            bat: bi,
+            parent,
+            hooks,
+            arms: Vec::new(),
+            nock_kicks: StdCell::new(0),
+        })))
+    }
+
+    /// The location path of a registered core, root first (`k136/one/add`), for messages.
+    pub fn label_of(&self, loc: u32) -> String {
+        self.locs[loc as usize].label.join("/")
+    }
+
+    /// Counters of each hot-table entry.
+    pub fn jet_stats(&self, name: &str) -> Option<&JetStats> {
+        hot::HOT
+            .iter()
+            .position(|h| h.path == name)
+            .map(|i| &self.stats[i])
+    }
+
+    /// The coverage report: one line per jet that ran (calls, punts, time, mismatches), most time first, then the
+    /// registered cores that were kicked without a jet (counted while timing is on), most kicks first.
+    pub fn report(&self) -> Vec<String> {
+        let mut lines = Vec::new();
+        let mut used: Vec<usize> = (0..self.stats.len())
+            .filter(|&i| self.stats[i].calls > 0)
+            .collect();
+        used.sort_by_key(|&i| std::cmp::Reverse((self.stats[i].nanos, self.stats[i].calls)));
+        lines.push(format!(
+            "jets: {} registered cores, {} batteries, {} jets used, {} mismatches",
+            self.locs.len(),
+            self.bats.len(),
+            used.len(),
+            self.mismatches
+        ));
+        for i in used {
+            let s = &self.stats[i];
+            lines.push(format!(
+                "  jet {:<28} calls {:>10} punts {:>8} time {:>10.3}ms{}",
+                hot::HOT[i].path,
+                s.calls,
+                s.punts,
+                s.nanos as f64 / 1e6,
+                if s.mismatches > 0 {
+                    format!(" MISMATCHES {}", s.mismatches)
+                } else {
+                    String::new()
+                }
+            ));
+        }
+        let mut cold: Vec<&Loc> = self
+            .locs
+            .iter()
+            .filter(|l| l.nock_kicks.get() > 0)
+            .collect();
+        cold.sort_by_key(|l| std::cmp::Reverse(l.nock_kicks.get()));
+        for l in cold {
+            lines.push(format!(
+                "  nock {:<27} kicks {:>10}{}",
+                l.label.join("/"),
+                l.nock_kicks.get(),
+                if l.arms.is_empty() {
+                    " (no jet)"
+                } else {
+                    " (unjetted arm)"
+                }
+            ));
+        }
+        lines
+    }
+}
+
+/// Run a jet found by [`Dashboard::find`] on `core` (whose arm `axis` was kicked): count and time it, and in checking
+/// mode also run the Nock and compare. `None` means the jet punted: run the Nock.
+pub fn kick(ctx: &mut Context, jet: Jet, core: Noun, axis: Noun) -> Option<Result<Noun, JetErr>> {
+    let h = jet.hot as usize;
+    let t0 = if ctx.jets.timing {
+        Some(Instant::now())
+    } else {
+        None
+    };
+    // In checking mode only the outermost jet is compared: a check of a jet nested in another jet's check would
+    // double the work at every level.
+    let checked = ctx.jets.jet_check && ctx.jets.check_depth == 0;
+    if checked {
+        ctx.jets.check_depth += 1;
+    }
+    let r = (jet.fun)(ctx, core);
+    if checked {
+        ctx.jets.check_depth -= 1;
+    }
+    if let Some(t0) = t0 {
+        ctx.jets.stats[h].nanos += t0.elapsed().as_nanos() as u64;
+    }
+    ctx.jets.stats[h].calls += 1;
+    if r == Err(JetErr::Punt) {
+        ctx.jets.stats[h].punts += 1;
+        return None;
+    }
+    if !checked {
+        return Some(r);
+    }
+    Some(check(ctx, jet, core, axis, r))
+}
+
+/// Checking mode: run the arm's Nock with this jet switched off and compare.
+fn check(
+    ctx: &mut Context,
+    jet: Jet,
+    core: Noun,
+    axis: Noun,
+    jet_result: Result<Noun, JetErr>,
+) -> Result<Noun, JetErr> {
+    let h = jet.hot as usize;
+    let Some(arm) = axis.as_atom().and_then(|a| slot(core, a)) else {
+        return jet_result;
+    };
+    ctx.jets.checks += 1;
+    ctx.jets.checking[h] = true;
+    ctx.jets.check_depth += 1;
+    let nock_result = crate::interpreter::nock(ctx, core, arm);
+    ctx.jets.check_depth -= 1;
+    ctx.jets.checking[h] = false;
+    // Both crashing agrees; a resource bail on one side only (%meme, %intr) says nothing about the jet.
+    let agree = match (&jet_result, &nock_result) {
+        (Ok(a), Ok(b)) => noun_eq(*a, *b),
+        (Err(_), Err(_)) => true,
+        (Ok(_), Err(e)) => e.mote != Mote::Exit,
+        (Err(JetErr::Fail(m)), Ok(_)) => *m != Mote::Exit,
+        (Err(JetErr::Punt), Ok(_)) => true,
+    };
+    if !agree {
+        ctx.jets.mismatches += 1;
+        ctx.jets.stats[h].mismatches += 1;
+        let show = |r: Result<Noun, String>| match r {
+            Ok(n) => format!("product mug {:x}", mug(n)),
+            Err(m) => format!("crash {m}"),
+        };
+        let sample = slot(core, Atom::direct(6).expect("6")).unwrap_or(Noun::ZERO);
+        eprintln!(
+            "jet mismatch: {} ({}): jet {}, nock {}; sample mug {:x}\r",
+            hot::HOT[h].path,
+            ctx.jets.label_of(jet.loc),
+            show(jet_result.map_err(|e| format!("{e:?}"))),
+            show(nock_result.map_err(|e| e.mote.to_string())),
+            mug(sample)
+        );
+    }
+    nock_result.map_err(JetErr::from)
+}
+
+/// A parsed `%fast` clue.
+#[derive(Copy, Clone)]
+struct Clue {
+    name: Noun,
+    axis: u64,
+    hooks: Noun,
+}
+
+/// Parse a clue `[name parent-formula hooks]` as Vere does: the name is a term or `[term number]`; the parent
+/// formula, under any `11` hints, is `[1 0]` (a root core) or `[0 axis]`; hooks are a list of `[term formula]`.
+fn parse_clue(clue: Noun) -> Option<Clue> {
+    let c = clue.as_cell()?;
+    let rest = c.tail().as_cell()?;
+    let name = c.head();
+    match name.as_cell() {
+        None => {}
+        Some(n) => {
+            n.head().as_atom()?;
+            n.tail().as_direct()?;
+        }
+    }
+    let mut q = rest.head();
+    while let Some(qc) = q.as_cell() {
+        if qc.head() == D(11) {
+            q = qc.tail().tail()?;
+        } else {
+            break;
+        }
+    }
+    let qc = q.as_cell()?;
+    let axis = if qc.head() == D(1) && qc.tail() == D(0) {
+        0
+    } else if qc.head() == D(0) {
+        let a = qc.tail().as_direct()?;
+        if a >= 1 << 31 {
+            return None;
+        }
+        a
+    } else {
+        return None;
+    };
+    let mut r = rest.tail();
+    while let Some(rc) = r.as_cell() {
+        let pair = rc.head().as_cell()?;
+        pair.head().as_atom()?;
+        r = rc.tail();
+    }
+    Some(Clue {
+        name,
+        axis,
+        hooks: rest.tail(),
+    })
+}
+
+/// A name as text: a term's bytes, or `[term number]` as the term followed by the number (`k136`).
+fn chum_text(name: Noun) -> String {
+    let text = |a: Noun| {
+        a.as_atom()
+            .map(|a| String::from_utf8_lossy(&a.to_bytes()).into_owned())
+            .unwrap_or_default()
+    };
+    match name.as_cell() {
+        None => text(name),
+        Some(c) => format!("{}{}", text(c.head()), c.tail().as_u64().unwrap_or(0)),
+    }
 }
 
 impl Roots for Dashboard {
-    fn for_each_root(&mut self, _f: &mut dyn FnMut(&mut Noun)) {}
+    fn for_each_root(&mut self, f: &mut dyn FnMut(&mut Noun)) {
+        for b in self.bats.iter_mut() {
+            f(&mut b.battery);
+        }
+        for l in self.locs.iter_mut() {
+            f(&mut l.name);
+            f(&mut l.hooks);
+            if let Parent::Root(p) = &mut l.parent {
+                f(p);
+            }
+        }
+        self.by_ptr.clear();
+        for (i, b) in self.bats.iter().enumerate() {
+            self.by_ptr.insert(b.battery.raw(), i as u32);
+        }
+    }
 }

@@ -1,0 +1,157 @@
+//! Hot state: the static table of jets, keyed by location path.
+//!
+//! A path names a registered core from its root: `k/one/add` is the core `add` registered under `one` under the Hoon
+//! kernel's root core (`%k.136`, `%k.137`, ...; the `k` matches any `k` followed by a version number). `a50/...` is the
+//! root of the small test kernels in `shared/jam` (Ares' legacy test kernel, its gates registered directly under the
+//! root). Each entry also gives the arm axis the jet computes: 2, the `$` arm of a gate or trap.
+
+use super::{bits, hash, lists, math, serial, sets, sort, tree, virt, JetFn};
+
+/// One jet: the location path, the arm axis within the core, the function.
+pub struct HotEntry {
+    pub path: &'static str,
+    pub axis: u64,
+    pub fun: JetFn,
+}
+
+const fn j(path: &'static str, fun: JetFn) -> HotEntry {
+    HotEntry { path, axis: 2, fun }
+}
+
+pub static HOT: &[HotEntry] = &[
+    // layer one: arithmetic and tree math
+    j("k/one/add", math::add),
+    j("k/one/dec", math::dec),
+    j("k/one/div", math::div),
+    j("k/one/dvr", math::dvr),
+    j("k/one/gte", math::gte),
+    j("k/one/gth", math::gth),
+    j("k/one/lte", math::lte),
+    j("k/one/lth", math::lth),
+    j("k/one/max", math::max),
+    j("k/one/min", math::min),
+    j("k/one/mod", math::modulo),
+    j("k/one/mul", math::mul),
+    j("k/one/sub", math::sub),
+    j("k/one/cap", tree::cap),
+    j("k/one/mas", tree::mas),
+    j("k/one/peg", tree::peg),
+    // layer two: lists
+    j("k/one/two/flop", lists::flop),
+    j("k/one/two/lent", lists::lent),
+    j("k/one/two/levy", lists::levy),
+    j("k/one/two/lien", lists::lien),
+    j("k/one/two/murn", lists::murn),
+    j("k/one/two/reap", lists::reap),
+    j("k/one/two/reel", lists::reel),
+    j("k/one/two/roll", lists::roll),
+    j("k/one/two/scag", lists::scag),
+    j("k/one/two/skid", lists::skid),
+    j("k/one/two/skim", lists::skim),
+    j("k/one/two/skip", lists::skip),
+    j("k/one/two/slag", lists::slag),
+    j("k/one/two/snag", lists::snag),
+    j("k/one/two/sort", lists::sort),
+    j("k/one/two/turn", lists::turn),
+    j("k/one/two/weld", lists::weld),
+    j("k/one/two/welp", lists::weld),
+    j("k/one/two/zing", lists::zing),
+    // layer two: bits
+    j("k/one/two/bex", bits::bex),
+    j("k/one/two/can", bits::can),
+    j("k/one/two/cat", bits::cat),
+    j("k/one/two/con", bits::con),
+    j("k/one/two/cut", bits::cut),
+    j("k/one/two/dis", bits::dis),
+    j("k/one/two/end", bits::end),
+    j("k/one/two/lsh", bits::lsh),
+    j("k/one/two/met", bits::met_jet),
+    j("k/one/two/mix", bits::mix),
+    j("k/one/two/rap", bits::rap),
+    j("k/one/two/rep", bits::rep),
+    j("k/one/two/rev", bits::rev),
+    j("k/one/two/rip", bits::rip),
+    j("k/one/two/rsh", bits::rsh),
+    j("k/one/two/swp", bits::swp),
+    j("k/one/two/xeb", bits::xeb),
+    // layer two: hashing, ordering, serialisation
+    j("k/one/two/mug", hash::mug_jet),
+    j("k/one/two/muk", hash::muk),
+    j("k/one/two/dor", sort::dor),
+    j("k/one/two/gor", sort::gor),
+    j("k/one/two/mor", sort::mor),
+    j("k/one/two/jam", serial::jam),
+    j("k/one/two/cue", serial::cue),
+    j("k/one/two/mat", serial::mat),
+    j("k/one/two/rub", serial::rub),
+    // layer two: maps and sets
+    j("k/one/two/by/get", sets::by_get),
+    j("k/one/two/by/has", sets::by_has),
+    j("k/one/two/by/put", sets::by_put),
+    j("k/one/two/by/tap", sets::tap),
+    j("k/one/two/by/gas", sets::by_gas),
+    j("k/one/two/by/del", sets::by_del),
+    j("k/one/two/by/wyt", sets::wyt),
+    j("k/one/two/by/uni", sets::by_uni),
+    j("k/one/two/by/rep", sets::rep),
+    j("k/one/two/by/run", sets::by_run),
+    j("k/one/two/in/has", sets::in_has),
+    j("k/one/two/in/put", sets::in_put),
+    j("k/one/two/in/tap", sets::tap),
+    j("k/one/two/in/gas", sets::in_gas),
+    j("k/one/two/in/del", sets::in_del),
+    j("k/one/two/in/wyt", sets::wyt),
+    j("k/one/two/in/uni", sets::in_uni),
+    j("k/one/two/in/rep", sets::rep),
+    // layer three: cryptographic hashes
+    j("k/one/two/tri/shax", hash::shax),
+    j("k/one/two/tri/shay", hash::shay),
+    j("k/one/two/tri/shas", hash::shas),
+    j("k/one/two/tri/shal", hash::shal),
+    j("k/one/two/tri/sha/sha1", hash::sha1),
+    // layer four: virtualisation
+    j("k/one/two/tri/qua/mink", virt::mink),
+    // the a50 test kernel
+    j("a50/add", math::add),
+    j("a50/dec", math::dec),
+    j("a50/div", math::div),
+    j("a50/dvr", math::dvr),
+    j("a50/gte", math::gte),
+    j("a50/gth", math::gth),
+    j("a50/lte", math::lte),
+    j("a50/lth", math::lth),
+    j("a50/mod", math::modulo),
+    j("a50/mul", math::mul),
+    j("a50/sub", math::sub),
+    j("a50/cap", tree::cap),
+    j("a50/mas", tree::mas),
+    j("a50/lent", lists::lent),
+    j("a50/flop", lists::flop),
+    j("a50/mug", hash::mug_jet),
+    j("a50/dor", sort::dor),
+    j("a50/gor", sort::gor),
+    j("a50/mor", sort::mor),
+    j("a50/mink", virt::mink),
+];
+
+/// The hot-table key of a location label (root first): a Hoon kernel root `kNNN` becomes `k`.
+pub fn key_of(label: &[String]) -> String {
+    let mut parts: Vec<&str> = label.iter().map(String::as_str).collect();
+    if let Some(root) = parts.first_mut() {
+        let r = root.as_bytes();
+        if r.len() > 1 && r[0] == b'k' && r[1..].iter().all(u8::is_ascii_digit) {
+            *root = "k";
+        }
+    }
+    parts.join("/")
+}
+
+/// The jetted arms of a location: (arm axis, hot index).
+pub fn arms_for(label: &[String]) -> Vec<(u64, u32)> {
+    let key = key_of(label);
+    HOT.iter()
+        .enumerate()
+        .filter(|(_, h)| h.path == key)
+        .map(|(i, h)| (h.axis, i as u32))
+        .collect()
+}

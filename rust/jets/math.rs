@@ -1,0 +1,138 @@
+//! Layer one: unsigned arithmetic (`add dec div dvr gte gth lte lth max min mod mul sub`).
+//!
+//! Every gate takes atoms; a cell where an atom is expected crashes, as the Hoon does. `dec 0`, division by zero and
+//! subtraction below zero crash with `%exit`.
+
+use super::util::*;
+use super::JetErr;
+use crate::interpreter::Context;
+use crate::noun::{Atom, Noun};
+use std::cmp::Ordering;
+
+/// The two atoms of a `[a=@ b=@]` sample.
+#[inline]
+fn pair(core: Noun) -> Result<(Atom, Atom), JetErr> {
+    let s = cell(sam(core)?)?;
+    Ok((atom(s.head())?, atom(s.tail())?))
+}
+
+/// Compare two atoms.
+pub fn cmp(a: Atom, b: Atom) -> Ordering {
+    match (a.as_direct(), b.as_direct()) {
+        (Some(x), Some(y)) => x.cmp(&y),
+        (Some(_), None) => Ordering::Less,
+        (None, Some(_)) => Ordering::Greater,
+        (None, None) => {
+            let (x, y) = (a.words(), b.words());
+            x.len()
+                .cmp(&y.len())
+                .then_with(|| x.iter().rev().cmp(y.iter().rev()))
+        }
+    }
+}
+
+pub fn add(ctx: &mut Context, core: Noun) -> Result<Noun, JetErr> {
+    let (a, b) = pair(core)?;
+    if let (Some(x), Some(y)) = (a.as_direct(), b.as_direct()) {
+        return num(&mut ctx.stack, x + y);
+    }
+    from_big(&mut ctx.stack, &(big(a) + big(b)))
+}
+
+pub fn dec(ctx: &mut Context, core: Noun) -> Result<Noun, JetErr> {
+    let a = atom(sam(core)?)?;
+    match a.as_direct() {
+        Some(0) => Err(EXIT),
+        Some(x) => num(&mut ctx.stack, x - 1),
+        None => from_big(&mut ctx.stack, &(big(a) - 1u8)),
+    }
+}
+
+pub fn sub(ctx: &mut Context, core: Noun) -> Result<Noun, JetErr> {
+    let (a, b) = pair(core)?;
+    if cmp(a, b) == Ordering::Less {
+        return Err(EXIT);
+    }
+    if let (Some(x), Some(y)) = (a.as_direct(), b.as_direct()) {
+        return num(&mut ctx.stack, x - y);
+    }
+    from_big(&mut ctx.stack, &(big(a) - big(b)))
+}
+
+pub fn mul(ctx: &mut Context, core: Noun) -> Result<Noun, JetErr> {
+    let (a, b) = pair(core)?;
+    if let (Some(x), Some(y)) = (a.as_direct(), b.as_direct()) {
+        let p = x as u128 * y as u128;
+        return Ok(Atom::from_u128(&mut ctx.stack, p)?.as_noun());
+    }
+    from_big(&mut ctx.stack, &(big(a) * big(b)))
+}
+
+pub fn div(ctx: &mut Context, core: Noun) -> Result<Noun, JetErr> {
+    let (a, b) = pair(core)?;
+    if b.as_direct() == Some(0) {
+        return Err(EXIT);
+    }
+    if let (Some(x), Some(y)) = (a.as_direct(), b.as_direct()) {
+        return num(&mut ctx.stack, x / y);
+    }
+    from_big(&mut ctx.stack, &(big(a) / big(b)))
+}
+
+pub fn modulo(ctx: &mut Context, core: Noun) -> Result<Noun, JetErr> {
+    let (a, b) = pair(core)?;
+    if b.as_direct() == Some(0) {
+        return Err(EXIT);
+    }
+    if let (Some(x), Some(y)) = (a.as_direct(), b.as_direct()) {
+        return num(&mut ctx.stack, x % y);
+    }
+    from_big(&mut ctx.stack, &(big(a) % big(b)))
+}
+
+pub fn dvr(ctx: &mut Context, core: Noun) -> Result<Noun, JetErr> {
+    let (a, b) = pair(core)?;
+    if b.as_direct() == Some(0) {
+        return Err(EXIT);
+    }
+    let (q, r) = if let (Some(x), Some(y)) = (a.as_direct(), b.as_direct()) {
+        (num(&mut ctx.stack, x / y)?, num(&mut ctx.stack, x % y)?)
+    } else {
+        let (x, y) = (big(a), big(b));
+        (
+            from_big(&mut ctx.stack, &(&x / &y))?,
+            from_big(&mut ctx.stack, &(&x % &y))?,
+        )
+    };
+    cons(&mut ctx.stack, q, r)
+}
+
+pub fn lth(_ctx: &mut Context, core: Noun) -> Result<Noun, JetErr> {
+    let (a, b) = pair(core)?;
+    Ok(flag(cmp(a, b) == Ordering::Less))
+}
+
+pub fn lte(_ctx: &mut Context, core: Noun) -> Result<Noun, JetErr> {
+    let (a, b) = pair(core)?;
+    Ok(flag(cmp(a, b) != Ordering::Greater))
+}
+
+pub fn gth(_ctx: &mut Context, core: Noun) -> Result<Noun, JetErr> {
+    let (a, b) = pair(core)?;
+    Ok(flag(cmp(a, b) == Ordering::Greater))
+}
+
+pub fn gte(_ctx: &mut Context, core: Noun) -> Result<Noun, JetErr> {
+    let (a, b) = pair(core)?;
+    Ok(flag(cmp(a, b) != Ordering::Less))
+}
+
+pub fn max(_ctx: &mut Context, core: Noun) -> Result<Noun, JetErr> {
+    let (a, b) = pair(core)?;
+    Ok(if cmp(a, b) == Ordering::Greater { a } else { b }.as_noun())
+}
+
+pub fn min(_ctx: &mut Context, core: Noun) -> Result<Noun, JetErr> {
+    let (a, b) = pair(core)?;
+    Ok(if cmp(a, b) == Ordering::Less { a } else { b }.as_noun())
+}
