@@ -7,6 +7,7 @@ mod log;
 mod noun_tools;
 mod play;
 mod pma;
+mod wish;
 
 use clap::{Parser, Subcommand};
 
@@ -43,6 +44,8 @@ enum Command {
     Play(play::PlayArgs),
     /// Inspect, check or collect a pier's persistent arena.
     Pma(pma::PmaArgs),
+    /// Compile and evaluate Hoon with the ivory kernel's +wish (optionally slamming the gate).
+    Wish(wish::WishArgs),
     /// Run as Urbit's serf: `mars serf <pier> <key> <flags> <cache-size> <loom-bits> <at-event> [win-handle]`
     /// (spawned by the king; speaks the newt protocol on stdin/stdout).
     Serf(SerfCmd),
@@ -88,6 +91,7 @@ pub fn main() -> i32 {
         Command::Log(a) => log::log(a),
         Command::Play(a) => play::play(a),
         Command::Pma(a) => pma::pma(a),
+        Command::Wish(a) => wish::wish(a),
         Command::Serf(a) => return crate::serf::main(&a.args),
         Command::Boot(a) => boot::boot(a),
         Command::MakePill(a) => boot::make_pill(a),

@@ -480,6 +480,20 @@ impl Dashboard {
 
     /// Rebuild a dashboard (cold and warm state) from [`Dashboard::cold_noun`]'s output. Malformed entries are
     /// skipped (with the entries that depend on them).
+    /// Replace the registrations with those of `cold` (after the state moved, e.g. into the persistent arena, so the
+    /// dashboard must point at the moved batteries), keeping the switches and statistics.
+    pub fn reload(&mut self, stack: &NockStack, cold: Noun) {
+        let mut d = Dashboard::from_cold_noun(stack, cold);
+        d.disabled = self.disabled;
+        d.jet_check = self.jet_check;
+        d.timing = self.timing;
+        d.skip = std::mem::take(&mut self.skip);
+        d.stats = std::mem::take(&mut self.stats);
+        d.mismatches = self.mismatches;
+        d.checks = self.checks;
+        *self = d;
+    }
+
     pub fn from_cold_noun(stack: &NockStack, cold: Noun) -> Dashboard {
         let mut d = Dashboard::new();
         let mut index: Vec<Option<u32>> = Vec::new();

@@ -40,6 +40,10 @@ pub struct Serf {
     pub f: Formulas,
     pub args: SerfArgs,
     pub trace: Option<TraceFile>,
+    /// Jet registrations already written into `state.cold`.
+    pub cold_registered: usize,
+    /// `state.cold` was rewritten and the dashboard has not yet been pointed at its moved copy.
+    pub cold_unsettled: bool,
 }
 
 impl Serf {
@@ -102,10 +106,26 @@ impl Serf {
 
     /// Let the snapshot see the state (and collect the root frame if it has grown).
     fn maintain(&mut self, pins: &mut dyn crate::stack::Roots) -> Result<(), Fatal> {
+        // The jet cold state is part of the state (persisted with the kernel): refresh it when cores were registered.
+        let registered = self.ctx.jets.registered();
+        let cold_changed = registered != self.cold_registered && self.ctx.stack.depth() == 0;
+        if cold_changed {
+            self.state.cold = self.ctx.jets.cold_noun(&mut self.ctx.stack)?;
+            self.cold_registered = registered;
+            self.cold_unsettled = true;
+        }
         let before = self.ctx.stack.frame_alloc_words();
         self.snap
             .extract(&mut self.ctx, &mut self.state, pins)
             .map_err(Fatal::from)?;
+        // If the store moved the state out of the stack, the dashboard must follow the batteries it registered.
+        if self.cold_unsettled
+            && !(self.state.cold.is_allocated() && self.ctx.stack.in_stack(self.state.cold.addr()))
+        {
+            let cold = self.state.cold;
+            self.ctx.jets.reload(&self.ctx.stack, cold);
+            self.cold_unsettled = false;
+        }
         let after = self.ctx.stack.frame_alloc_words();
         if after < before {
             self.verbose(&format!(

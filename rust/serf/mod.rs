@@ -189,6 +189,11 @@ fn run(args: SerfArgs, input: File, output: File) -> i32 {
             }
         };
     }
+    // Jets registered before the snapshot was taken come back from its cold state.
+    if state.cold.is_cell() {
+        ctx.jets.reload(&ctx.stack, state.cold);
+    }
+    let cold_registered = ctx.jets.registered();
     let trace = if args.flags.trace() {
         match trace::TraceFile::create(&args.pier) {
             Ok(t) => Some(t),
@@ -217,6 +222,8 @@ fn run(args: SerfArgs, input: File, output: File) -> i32 {
         f: Formulas::new(),
         args,
         trace,
+        cold_registered,
+        cold_unsettled: false,
     };
     serf.run(input)
 }

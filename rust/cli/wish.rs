@@ -1,0 +1,113 @@
+//! `mars wish`: compile and evaluate Hoon with the ivory kernel's `+wish` (king-protocol.md §5.5), optionally slamming
+//! the resulting gate with a sample — the quickest way to test a jet against its Hoon.
+
+use super::input::{decode_hex, read_file};
+use crate::interpreter::{slam, Context};
+use crate::noun::cord;
+use crate::serf::arvo::{lifecycle, run_limited, Formulas};
+use crate::serial::cue_bytes;
+use crate::stack::NockStack;
+use crate::text::{parse_noun, Print};
+use clap::Args;
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Instant;
+
+#[derive(Args)]
+pub struct WishArgs {
+    /// Hoon to compile and evaluate against the kernel, e.g. '(add 2 2)'.
+    hoon: String,
+    /// The ivory pill (default `$MARS_PILLS/ivory.pill`).
+    #[arg(long, value_name = "FILE")]
+    pill: Option<PathBuf>,
+    /// Slam the wished gate with this sample (noun text).
+    #[arg(long, value_name = "NOUN", conflicts_with_all = ["slam_hex", "slam_jam"])]
+    slam: Option<String>,
+    /// Slam with a sample given as jam hex.
+    #[arg(long, value_name = "HEX", conflicts_with = "slam_jam")]
+    slam_hex: Option<String>,
+    /// Slam with a sample read from a jam file.
+    #[arg(long, value_name = "FILE")]
+    slam_jam: Option<String>,
+    /// Print load and evaluation times and the jet coverage report on stderr.
+    #[arg(long)]
+    stats: bool,
+    /// Run without jets (slow).
+    #[arg(long)]
+    no_jets: bool,
+    /// Run every jet and its Nock and report mismatches.
+    #[arg(long)]
+    jet_check: bool,
+}
+
+pub fn wish(a: WishArgs) -> Result<i32, String> {
+    let pill = a
+        .pill
+        .clone()
+        .unwrap_or_else(|| crate::test_support::pills_dir().join("ivory.pill"));
+    let bytes = std::fs::read(&pill).map_err(|e| format!("{}: {e}", pill.display()))?;
+    let stack =
+        NockStack::new(8 << 30).map_err(|e| format!("cannot reserve the NockStack: {e}"))?;
+    let mut ctx = Context::new(stack, 50_000);
+    ctx.jets.disabled = a.no_jets;
+    ctx.jets.jet_check |= a.jet_check;
+    ctx.jets.timing = a.stats;
+    let f = Formulas::new();
+    let t = Instant::now();
+    let p = cue_bytes(&mut ctx.stack, &bytes).map_err(|e| format!("{}: {e}", pill.display()))?;
+    let c = p
+        .as_cell()
+        .filter(|c| c.head() == crate::noun::tas("ivory"))
+        .ok_or_else(|| format!("{}: not an ivory pill ([%ivory list])", pill.display()))?;
+    let kernel = lifecycle(&mut ctx, &f, c.tail())
+        .map_err(|e| format!("the ivory lifecycle failed: %{}", e.mote.name()))?;
+    let load = t.elapsed();
+    let t = Instant::now();
+    let text = cord(&mut ctx.stack, &a.hoon).map_err(|e| e.to_string())?;
+    let sub = crate::noun::T(&mut ctx.stack, &[kernel, text]).map_err(|e| e.to_string())?;
+    let mut product = match run_limited(&mut ctx, 0, sub, f.wish) {
+        Ok(p) => p,
+        Err(e) => return Ok(bail(&e)),
+    };
+    let sample = match (&a.slam, &a.slam_hex, &a.slam_jam) {
+        (Some(t), _, _) => Some(parse_noun(&mut ctx.stack, t).map_err(|e| e.to_string())?),
+        (_, Some(h), _) => {
+            Some(cue_bytes(&mut ctx.stack, &decode_hex(h)?).map_err(|e| e.to_string())?)
+        }
+        (_, _, Some(f)) => {
+            Some(cue_bytes(&mut ctx.stack, &read_file(f)?).map_err(|e| format!("{f}: {e}"))?)
+        }
+        _ => None,
+    };
+    if let Some(s) = sample {
+        product = match slam(&mut ctx, product, s) {
+            Ok(p) => p,
+            Err(e) => return Ok(bail(&e)),
+        };
+    }
+    let eval = t.elapsed();
+    writeln!(std::io::stdout().lock(), "{}", Print(product))
+        .map_err(|e| format!("writing stdout: {e}"))?;
+    if a.stats {
+        eprintln!(
+            "load {:.1} ms (cue + lifecycle, {} cores registered); evaluate {:.3} ms; ops {}; jets {}",
+            load.as_secs_f64() * 1e3,
+            ctx.jets.registered(),
+            eval.as_secs_f64() * 1e3,
+            ctx.stats.ops,
+            ctx.stats.jet_hits
+        );
+        for line in ctx.jets.report() {
+            eprintln!("{line}");
+        }
+    }
+    Ok(if ctx.jets.mismatches > 0 { 1 } else { 0 })
+}
+
+fn bail(e: &crate::interpreter::Error) -> i32 {
+    eprintln!("bail: {}", e.mote);
+    for entry in crate::noun::list_iter(e.trace).flatten() {
+        eprintln!("{}", super::eval::render_trace_entry(entry));
+    }
+    1
+}
