@@ -154,6 +154,28 @@ fn snapshot_then_resume_replays_only_the_rest() {
     assert!(o.status.success(), "{}", text(&o));
     let o = mars(&["cue", dump.to_str().unwrap(), "--summary"]);
     assert!(o.status.success());
+    // --trace writes Chrome-trace JSON: one complete event per replayed event
+    let trace = dir.path().join("t.json");
+    let o = mars(&[
+        "play",
+        pier.to_str().unwrap(),
+        "--from-scratch",
+        "--snapshot",
+        "none",
+        "--trace",
+        trace.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let json = std::fs::read_to_string(&trace).unwrap();
+    assert!(
+        json.trim_start().starts_with('[') && json.trim_end().ends_with(']'),
+        "{json}"
+    );
+    assert_eq!(
+        json.matches("\"ph\":\"X\"").count(),
+        1 + (30 + 8 - 2),
+        "{json}"
+    );
 }
 
 #[test]

@@ -139,6 +139,7 @@ pub fn play(a: PlayArgs) -> Result<i32, String> {
     let stack = NockStack::new(a.stack_mib << 20)
         .map_err(|e| format!("cannot reserve the NockStack: {e}"))?;
     let mut ctx = Context::new(stack, 50_000);
+    ctx.jets.timing = a.trace.is_some();
     let f = Formulas::new();
     let mut snap = JamSnapshot::new(&a.pier, a.snapshot == SnapshotKind::None);
     let mut state = SerfState::empty();
@@ -293,19 +294,38 @@ pub fn play(a: PlayArgs) -> Result<i32, String> {
         eprintln!("play: saved a snapshot at event {}", state.event);
     }
     if let Some(path) = &a.trace {
-        write_trace(path, &trace)?;
+        let jets: Vec<(String, u64, u64)> = ctx
+            .jets
+            .used_jets()
+            .into_iter()
+            .map(|(p, s)| (p.to_string(), s.calls, s.nanos / 1000))
+            .collect();
+        write_trace(path, &trace, &jets)?;
     }
     Ok(status)
 }
 
-/// A Chrome trace (`chrome://tracing`, Perfetto): one complete event per replayed event.
-fn write_trace(path: &PathBuf, spans: &[(String, u128, u128)]) -> Result<(), String> {
-    let mut out = String::from("[\n");
-    for (i, (name, ts, dur)) in spans.iter().enumerate() {
-        let comma = if i + 1 < spans.len() { "," } else { "" };
-        out += &format!("{{\"name\":\"{name}\",\"cat\":\"event\",\"ph\":\"X\",\"ts\":{ts},\"dur\":{dur},\"pid\":1,\"tid\":1}}{comma}\n");
+/// A Chrome trace (`chrome://tracing`, Perfetto): one complete event per replayed event on thread 1, and on thread 2
+/// one span per jet whose length is the total time spent in it (with its call count), laid end to end.
+fn write_trace(
+    path: &PathBuf,
+    spans: &[(String, u128, u128)],
+    jets: &[(String, u64, u64)],
+) -> Result<(), String> {
+    let mut items: Vec<String> = spans
+        .iter()
+        .map(|(name, ts, dur)| {
+            format!("{{\"name\":\"{name}\",\"cat\":\"event\",\"ph\":\"X\",\"ts\":{ts},\"dur\":{dur},\"pid\":1,\"tid\":1}}")
+        })
+        .collect();
+    let mut at = 0u64;
+    for (name, calls, us) in jets {
+        items.push(format!(
+            "{{\"name\":\"jet {name}\",\"cat\":\"jet\",\"ph\":\"X\",\"ts\":{at},\"dur\":{us},\"pid\":1,\"tid\":2,\"args\":{{\"calls\":{calls}}}}}"
+        ));
+        at += us.max(&1);
     }
-    out += "]\n";
+    let out = format!("[\n{}\n]\n", items.join(",\n"));
     let mut f = std::fs::File::create(path).map_err(|e| format!("{}: {e}", path.display()))?;
     f.write_all(out.as_bytes())
         .map_err(|e| format!("{}: {e}", path.display()))

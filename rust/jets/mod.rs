@@ -572,6 +572,14 @@ impl Dashboard {
 
     /// The coverage report: one line per jet that ran (calls, punts, time, mismatches), most time first, then the
     /// registered cores that were kicked without a jet (counted while timing is on), most kicks first.
+    /// Per-jet figures of the jets that were called: hot path and statistics.
+    pub fn used_jets(&self) -> Vec<(&'static str, JetStats)> {
+        (0..self.stats.len())
+            .filter(|&i| self.stats[i].calls > 0)
+            .map(|i| (hot::HOT[i].path, self.stats[i].clone()))
+            .collect()
+    }
+
     pub fn report(&self) -> Vec<String> {
         let mut lines = Vec::new();
         let mut used: Vec<usize> = (0..self.stats.len())
