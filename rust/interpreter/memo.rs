@@ -2,7 +2,7 @@
 //! collections and events. Bounded by an entry count (the king's cache-size argument); when full it starts over.
 
 use crate::equality::NounMap;
-use crate::noun::{Alloc, Atom, Cell, HeapAlloc, IndirectBuilder, Noun, Oom};
+use crate::noun::{rebuild, Alloc, Cell, HeapAlloc, IndirectBuilder, Noun, Oom};
 use crate::stack::NockStack;
 use std::collections::HashMap;
 
@@ -87,47 +87,20 @@ pub fn copy_out<A: Alloc + ?Sized>(
             stack.is_volatile(a)
         }
     };
-    enum Step {
-        Visit(Noun),
-        Build(Noun),
-    }
-    let mut todo = vec![Step::Visit(n)];
-    let mut out: Vec<Noun> = Vec::new();
-    while let Some(step) = todo.pop() {
-        match step {
-            Step::Visit(x) => {
-                if !x.is_allocated() || !volatile(x.addr()) {
-                    out.push(x);
-                } else if let Some(&done) = seen.get(&x.raw()) {
-                    out.push(done);
-                } else if let Some(c) = x.as_cell() {
-                    todo.push(Step::Build(x));
-                    todo.push(Step::Visit(c.tail()));
-                    todo.push(Step::Visit(c.head()));
-                } else {
-                    let a = x.as_atom().expect("atom");
-                    let words = a.words();
-                    let (b, data) = IndirectBuilder::alloc(dest, words.len())?;
-                    data.copy_from_slice(words);
-                    let copy: Atom = b.finish();
-                    if let Some(m) = x.cached_mug() {
-                        copy.as_noun().set_cached_mug(m);
-                    }
-                    seen.insert(x.raw(), copy.as_noun());
-                    out.push(copy.as_noun());
-                }
+    rebuild(n, seen, volatile, |x, kids| {
+        let copy = match kids {
+            Some((h, t)) => Cell::new(dest, h, t)?.as_noun(),
+            None => {
+                let atom = x.as_atom().expect("atom");
+                let words = atom.words();
+                let (b, data) = IndirectBuilder::alloc(dest, words.len())?;
+                data.copy_from_slice(words);
+                b.finish().as_noun()
             }
-            Step::Build(x) => {
-                let t = out.pop().expect("tail");
-                let h = out.pop().expect("head");
-                let c = Cell::new(dest, h, t)?.as_noun();
-                if let Some(m) = x.cached_mug() {
-                    c.set_cached_mug(m);
-                }
-                seen.insert(x.raw(), c);
-                out.push(c);
-            }
+        };
+        if let Some(m) = x.cached_mug() {
+            copy.set_cached_mug(m);
         }
-    }
-    Ok(out.pop().expect("result"))
+        Ok(copy)
+    })
 }

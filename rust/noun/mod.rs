@@ -5,8 +5,10 @@
 //! copying nouns out of a frame (preserve) before the frame is popped.
 
 mod bigint;
+mod rebuild;
 
 pub use bigint::{atom_from_ubig, atom_to_ubig};
+pub use rebuild::rebuild;
 
 use std::fmt;
 use std::ptr::NonNull;

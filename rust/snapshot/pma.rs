@@ -10,7 +10,7 @@
 use super::{SerfState, Snapshot, SnapshotError};
 use crate::equality::NounMap;
 use crate::interpreter::Context;
-use crate::noun::{Alloc, Noun, Oom, ATOM_HEADER_WORDS, CELL_WORDS};
+use crate::noun::{rebuild, Alloc, Noun, Oom, ATOM_HEADER_WORDS, CELL_WORDS};
 use crate::pma::{install_fault_handler, Pma, PmaError, PmaOptions};
 use crate::stack::{extract, Roots};
 use std::collections::HashMap;
@@ -309,38 +309,18 @@ struct ArenaCopier<'a> {
 
 impl ArenaCopier<'_> {
     fn copy(&mut self, root: Noun) -> Result<Noun, Oom> {
-        enum Step {
-            Visit(Noun),
-            Build(Noun),
-        }
-        let mut todo = vec![Step::Visit(root)];
-        let mut out: Vec<Noun> = Vec::new();
-        while let Some(step) = todo.pop() {
-            match step {
-                Step::Visit(x) => {
-                    if !x.is_allocated() || !self.pma.contains(x.addr() as *const u8) {
-                        out.push(x);
-                    } else if let Some(&done) = self.seen.get(&x.addr()) {
-                        out.push(done);
-                    } else if let Some(c) = x.as_cell() {
-                        todo.push(Step::Build(x));
-                        todo.push(Step::Visit(c.tail()));
-                        todo.push(Step::Visit(c.head()));
-                    } else {
-                        let words = ATOM_HEADER_WORDS + x.as_atom().expect("atom").words().len();
-                        let new = self.place(x, words, None)?;
-                        out.push(new);
-                    }
-                }
-                Step::Build(x) => {
-                    let t = out.pop().expect("tail");
-                    let h = out.pop().expect("head");
-                    let new = self.place(x, CELL_WORDS, Some((h, t)))?;
-                    out.push(new);
-                }
-            }
-        }
-        Ok(out.pop().expect("result"))
+        let (base, limit) = self.pma.bounds();
+        let in_arena = move |a: u64| a >= base as u64 && a < limit as u64;
+        let mut seen = std::mem::take(&mut self.seen);
+        let r = rebuild(root, &mut seen, in_arena, |x, kids| {
+            let words = match kids {
+                Some(_) => CELL_WORDS,
+                None => ATOM_HEADER_WORDS + x.as_atom().expect("atom").words().len(),
+            };
+            self.place(x, words, kids)
+        });
+        self.seen = seen;
+        r
     }
 
     /// Copy the object of `x` (`words` long; a cell gets the copied children `kids`), or reuse an equal copy.
@@ -369,7 +349,6 @@ impl ArenaCopier<'_> {
             },
             None => new,
         };
-        self.seen.insert(x.addr(), new);
         Ok(new)
     }
 }
