@@ -7,7 +7,7 @@
 use super::util::*;
 use super::JetErr;
 use crate::interpreter::Context;
-use crate::noun::{Noun, D};
+use crate::noun::{list_iter, Noun, D};
 
 /// `[a b]` sample.
 fn two(core: Noun) -> Result<(Noun, Noun), JetErr> {
@@ -80,20 +80,12 @@ pub fn lien(ctx: &mut Context, core: Noun) -> Result<Noun, JetErr> {
 pub fn murn(ctx: &mut Context, core: Noun) -> Result<Noun, JetErr> {
     let (a, b) = two(core)?;
     let mut out = Vec::new();
-    let mut l = a;
-    loop {
-        match l.as_cell() {
-            None if l.raw() == 0 => break,
+    for item in list_iter(a) {
+        let u = slam(ctx, b, item.map_err(|()| EXIT)?)?;
+        match u.as_cell() {
+            Some(uc) => out.push(uc.tail()),
+            None if u.raw() == 0 => {}
             None => return Err(EXIT),
-            Some(c) => {
-                let u = slam(ctx, b, c.head())?;
-                match u.as_cell() {
-                    Some(uc) => out.push(uc.tail()),
-                    None if u.raw() == 0 => {}
-                    None => return Err(EXIT),
-                }
-                l = c.tail();
-            }
         }
     }
     build_list(&mut ctx.stack, &out, D(0))
@@ -102,16 +94,8 @@ pub fn murn(ctx: &mut Context, core: Noun) -> Result<Noun, JetErr> {
 pub fn turn(ctx: &mut Context, core: Noun) -> Result<Noun, JetErr> {
     let (a, b) = two(core)?;
     let mut out = Vec::new();
-    let mut l = a;
-    loop {
-        match l.as_cell() {
-            None if l.raw() == 0 => break,
-            None => return Err(EXIT),
-            Some(c) => {
-                out.push(slam(ctx, b, c.head())?);
-                l = c.tail();
-            }
-        }
+    for item in list_iter(a) {
+        out.push(slam(ctx, b, item.map_err(|()| EXIT)?)?);
     }
     build_list(&mut ctx.stack, &out, D(0))
 }
@@ -219,17 +203,10 @@ pub fn snag(_ctx: &mut Context, core: Noun) -> Result<Noun, JetErr> {
 fn filter(ctx: &mut Context, core: Noun, keep: bool) -> Result<Noun, JetErr> {
     let (a, b) = two(core)?;
     let mut out = Vec::new();
-    let mut l = a;
-    loop {
-        match l.as_cell() {
-            None if l.raw() == 0 => break,
-            None => return Err(EXIT),
-            Some(c) => {
-                if loob(slam(ctx, b, c.head())?)? == keep {
-                    out.push(c.head());
-                }
-                l = c.tail();
-            }
+    for item in list_iter(a) {
+        let i = item.map_err(|()| EXIT)?;
+        if loob(slam(ctx, b, i)?)? == keep {
+            out.push(i);
         }
     }
     build_list(&mut ctx.stack, &out, D(0))
