@@ -51,6 +51,9 @@ pub struct Stats {
 const MIN_NURSERY_WORDS: usize = 4 << 20;
 /// Deepest nesting of native interpreter entries (jets calling back into Nock) before `%over`.
 const MAX_NESTING: usize = 2048;
+/// Beyond this nesting, jets punt so that the Nock runs in the current entry instead of nesting deeper (jets that
+/// call gates would otherwise turn deep recursion in Hoon into `%over`).
+pub const JET_NESTING_LIMIT: usize = MAX_NESTING * 3 / 4;
 
 /// Everything a computation needs besides its subject and formula.
 pub struct Context {
@@ -72,6 +75,11 @@ pub struct Context {
 }
 
 impl Context {
+    /// Native entries into the interpreter currently active (jets calling back into Nock).
+    pub fn nesting(&self) -> usize {
+        self.nesting
+    }
+
     pub fn new(stack: NockStack, cache_entries: usize) -> Context {
         Context {
             stack,

@@ -5,7 +5,7 @@
 //! root of the small test kernels in `shared/jam` (Ares' legacy test kernel, its gates registered directly under the
 //! root). Each entry also gives the arm axis the jet computes: 2, the `$` arm of a gate or trap.
 
-use super::{bits, hash, lists, math, serial, sets, sort, tree, virt, JetFn};
+use super::{bits, hash, lists, math, parse, serial, sets, sort, tree, virt, JetFn};
 
 /// One jet: the location path, the arm axis within the core, the function.
 pub struct HotEntry {
@@ -111,6 +111,24 @@ pub static HOT: &[HotEntry] = &[
     j("k/one/two/tri/sha/sha1", hash::sha1),
     // layer four: virtualisation
     j("k/one/two/tri/qua/mink", virt::mink),
+    // layer four: parsing combinators
+    j("k/one/two/tri/qua/bend/fun", parse::bend_fun),
+    j("k/one/two/tri/qua/cold/fun", parse::cold_fun),
+    j("k/one/two/tri/qua/cook/fun", parse::cook_fun),
+    j("k/one/two/tri/qua/comp/fun", parse::comp_fun),
+    j("k/one/two/tri/qua/easy/fun", parse::easy_fun),
+    j("k/one/two/tri/qua/glue/fun", parse::glue_fun),
+    j("k/one/two/tri/qua/here/fun", parse::here_fun),
+    j("k/one/two/tri/qua/just/fun", parse::just_fun),
+    j("k/one/two/tri/qua/mask/fun", parse::mask_fun),
+    j("k/one/two/tri/qua/shim/fun", parse::shim_fun),
+    j("k/one/two/tri/qua/stag/fun", parse::stag_fun),
+    j("k/one/two/tri/qua/stew/fun", parse::stew_fun),
+    j("k/one/two/tri/qua/stir/fun", parse::stir_fun),
+    j("k/one/two/tri/qua/pfix", parse::pfix),
+    j("k/one/two/tri/qua/plug", parse::plug),
+    j("k/one/two/tri/qua/pose", parse::pose),
+    j("k/one/two/tri/qua/sfix", parse::sfix),
     // the a50 test kernel
     j("a50/add", math::add),
     j("a50/dec", math::dec),

@@ -213,6 +213,13 @@ pub fn slam(ctx: &mut Context, gate: Noun, sample: Noun) -> Result<Noun, JetErr>
     Ok(crate::interpreter::slam(ctx, gate, sample)?)
 }
 
+/// Kick a core's `$` arm (axis 2) with its sample as it is, as Hoon's `(gate)`.
+pub fn kick(ctx: &mut Context, core: Noun) -> Result<Noun, JetErr> {
+    let zero_one = Cell::new(&mut ctx.stack, D(0), D(1))?.as_noun();
+    let fol = crate::noun::T(&mut ctx.stack, &[D(9), D(2), zero_one])?;
+    Ok(crate::interpreter::nock(ctx, core, fol)?)
+}
+
 /// A loobean product as a bool (crash on anything else).
 #[inline]
 pub fn loob(n: Noun) -> Result<bool, JetErr> {
