@@ -45,6 +45,8 @@ pub struct Stats {
     pub jet_hits: u64,
     /// In-place collections of the top frame.
     pub collections: u64,
+    /// Products found in the memoising jets' cache.
+    pub memo_jet_hits: u64,
 }
 
 /// Words a frame may allocate before its first in-place collection.

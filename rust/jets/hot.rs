@@ -5,7 +5,7 @@
 //! root of the small test kernels in `shared/jam` (Ares' legacy test kernel, its gates registered directly under the
 //! root). Each entry also gives the arm axis the jet computes: 2, the `$` arm of a gate or trap.
 
-use super::{bits, hash, lists, math, parse, serial, sets, sort, tree, virt, JetFn};
+use super::{bits, hash, lists, math, memo, parse, serial, sets, sort, tree, virt, JetFn};
 
 /// One jet: the location path, the arm axis within the core, the function.
 pub struct HotEntry {
@@ -129,6 +129,14 @@ pub static HOT: &[HotEntry] = &[
     j("k/one/two/tri/qua/plug", parse::plug),
     j("k/one/two/tri/qua/pose", parse::pose),
     j("k/one/two/tri/qua/sfix", parse::sfix),
+    // layer five: the type system's memoised arms
+    j("k/one/two/tri/qua/pen/ut/crop", memo::ut_crop),
+    j("k/one/two/tri/qua/pen/ut/fish", memo::ut_fish),
+    j("k/one/two/tri/qua/pen/ut/fuse", memo::ut_fuse),
+    j("k/one/two/tri/qua/pen/ut/mint", memo::ut_mint),
+    j("k/one/two/tri/qua/pen/ut/mull", memo::ut_mull),
+    j("k/one/two/tri/qua/pen/ut/rest", memo::ut_rest),
+    j("k/one/two/tri/qua/pen/ut/nest/nest-in/nest-dext", memo::ut_nest_dext),
     // the a50 test kernel
     j("a50/add", math::add),
     j("a50/dec", math::dec),

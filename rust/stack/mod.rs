@@ -56,6 +56,10 @@ pub struct NockStack {
     /// The root frame's allocation pointer while frames are pushed above it (the root frame allocates only when it is
     /// the top frame, so this is fixed for the duration of a computation).
     root_ap: *mut u64,
+    /// The pinned root: a noun (the jets' memo trie) that every preserving pop and in-place collection keeps as a root,
+    /// whatever the caller's own roots are. A pop or restore that discards the memory it lives in drops it (to 0):
+    /// pinned data can be lost, never left dangling.
+    pinned: Noun,
 }
 
 impl Drop for NockStack {
@@ -102,6 +106,7 @@ impl NockStack {
             scratch: Vec::with_capacity(1024),
             low_water: words,
             root_ap: end,
+            pinned: Noun::ZERO,
         };
         // The root frame's header holds null registers: popping the root frame is refused.
         // SAFETY: the mapping is at least 1024 words, so the header fits.
@@ -188,6 +193,50 @@ impl NockStack {
     /// Used after a bail: whatever the failed computation left (frames, half-copied nouns) is simply forgotten.
     pub fn restore(&mut self, cp: Checkpoint) {
         self.f = cp;
+        self.drop_pinned_if_dead();
+    }
+
+    /// The pinned root (0 if none).
+    pub fn pinned(&self) -> Noun {
+        self.pinned
+    }
+
+    /// Set the pinned root. It must be a noun in a live frame (or outside the stack); from now on it is kept by every
+    /// preserving pop and collection.
+    pub fn set_pinned(&mut self, n: Noun) {
+        self.pinned = n;
+    }
+
+    /// Forget the pinned root if its memory is no longer allocated in any frame (after a pop that did not preserve it,
+    /// a restore, or clearing a frame). Nouns a pinned root reaches were all allocated before it in bump order, so the
+    /// root's own object being live means they are too.
+    fn drop_pinned_if_dead(&mut self) {
+        let addr = match self.pinned.as_cell() {
+            Some(c) => c.as_noun().addr(),
+            None => match self.pinned.as_atom().filter(|a| a.as_direct().is_none()) {
+                Some(a) => a.as_noun().addr(),
+                None => return,
+            },
+        };
+        if !self.in_stack(addr) {
+            return;
+        }
+        let mut f = self.f;
+        loop {
+            let (lo, hi) = if f.west {
+                (f.ap as u64, f.alloc_base as u64)
+            } else {
+                (f.alloc_base as u64, f.ap as u64)
+            };
+            if addr >= lo && addr < hi {
+                return;
+            }
+            if f.depth == 0 {
+                break;
+            }
+            f = self.registers_above(f);
+        }
+        self.pinned = Noun::ZERO;
     }
 
     /// Free everything allocated in the current frame (the caller guarantees nothing still refers to it, e.g. after
@@ -195,6 +244,7 @@ impl NockStack {
     pub fn clear_frame_allocations(&mut self) {
         self.note_low_water();
         self.f.ap = self.f.alloc_base;
+        self.drop_pinned_if_dead();
     }
 
     /// Push a word onto the current frame's stack area.
@@ -405,13 +455,18 @@ impl NockStack {
 
     /// The parent's registers, read from the current frame's header.
     fn parent_registers(&self) -> Checkpoint {
-        assert!(self.f.depth > 0, "the root frame has no parent");
+        self.registers_above(self.f)
+    }
+
+    /// The registers of the frame below frame `f` (its parent), read from `f`'s header.
+    fn registers_above(&self, f: Checkpoint) -> Checkpoint {
+        assert!(f.depth > 0, "the root frame has no parent");
         // SAFETY: every non-root frame has a header written by `push_frame` at its stack base.
         unsafe {
-            let header = if self.f.west {
-                self.f.fp
+            let header = if f.west {
+                f.fp
             } else {
-                self.f.fp.sub(FRAME_HEADER_WORDS)
+                f.fp.sub(FRAME_HEADER_WORDS)
             };
             let base_and_west = *header.add(3);
             Checkpoint {
@@ -420,7 +475,7 @@ impl NockStack {
                 ap: *header.add(2) as *mut u64,
                 alloc_base: (base_and_west & !1) as *mut u64,
                 west: base_and_west & 1 == 1,
-                depth: self.f.depth - 1,
+                depth: f.depth - 1,
             }
         }
     }
@@ -429,6 +484,7 @@ impl NockStack {
     pub fn pop_frame(&mut self) {
         self.note_low_water();
         self.f = self.parent_registers();
+        self.drop_pinned_if_dead();
     }
 
     /// Pop the current frame, first copying every noun reachable from `roots` that lives in it into the parent
@@ -445,9 +501,11 @@ impl NockStack {
             down: parent.west,
         };
         let mut scratch = std::mem::take(&mut self.scratch);
-        let result = copy::copy_roots(lo, hi, &mut dest, roots, &mut scratch);
+        let mut pinned = self.pinned;
+        let result = copy::copy_roots(lo, hi, &mut dest, &mut (roots, &mut pinned), &mut scratch);
         self.scratch = scratch;
         result?;
+        self.pinned = pinned;
         self.f = parent;
         self.f.ap = dest.ap;
         self.note_low_water();
@@ -468,11 +526,12 @@ impl NockStack {
             down: !self.f.west,
         };
         let mut stack_words = FrameWords(self.frame_stack_words() as *mut [u64]);
+        let mut pinned = self.pinned;
         let r = copy::copy_roots(
             lo,
             hi,
             &mut tmp,
-            &mut (&mut stack_words, &mut *extra),
+            &mut (&mut stack_words, &mut *extra, &mut pinned),
             &mut scratch,
         );
         if let Err(e) = r {
@@ -494,11 +553,12 @@ impl NockStack {
             tlo,
             thi,
             &mut back,
-            &mut (&mut stack_words, extra),
+            &mut (&mut stack_words, extra, &mut pinned),
             &mut scratch,
         );
         self.scratch = scratch;
         r?;
+        self.pinned = pinned;
         self.f.ap = back.ap;
         self.note_low_water();
         Ok(self.frame_alloc_words())

@@ -1,0 +1,269 @@
+//! Memoising jets: the type system's hot arms (`ut`: `crop fish fuse mint mull rest`, and `nest`'s inner `dext`)
+//! run their own Nock, but each product is cached under a key made of the arm's name, the `ut` core's `vet` flag,
+//! battery and subject type `sut`, and the arm's sample, exactly as Vere keys them, so a type is never computed twice
+//! in one computation.
+//!
+//! The cache is a hash trie built of nouns on the NockStack and kept as the stack's pinned root: every preserving pop
+//! and in-place collection moves it along with the computation's own roots, so entries made deep inside nested
+//! interpreter entries survive until the computation ends (and are dropped with its memory). Keys are compared with
+//! unifying equality, so a type that hits once is pointer-equal to the cached one from then on.
+//!
+//! Trie encoding: `0` is empty; `[0 mug bucket]` is a leaf holding the entries whose keys have this 31-bit mug (a
+//! list of `[key product]`); `[1 left right]` branches on the next bit of the mug, lowest bit first.
+
+use super::util::*;
+use super::JetErr;
+use crate::equality::unify;
+use crate::interpreter::Context;
+use crate::mug::mug;
+use crate::noun::{Noun, D, T};
+use crate::stack::NockStack;
+
+const LEAF: Noun = D(0);
+const BRANCH: Noun = D(1);
+
+/// Look `key` up in the trie `root`.
+fn trie_get(stack: &NockStack, root: Noun, key: Noun) -> Option<Noun> {
+    let m = mug(key);
+    let mut node = root;
+    let mut bit = 0;
+    loop {
+        let c = node.as_cell()?;
+        let body = c.tail().as_cell()?;
+        if c.head() == LEAF {
+            if body.head().as_direct()? != m as u64 {
+                return None;
+            }
+            let mut bucket = body.tail();
+            while let Some(b) = bucket.as_cell() {
+                let entry = b.head().as_cell()?;
+                let mut stored = entry.head();
+                let mut probe = key;
+                if unify(stack, &mut stored, &mut probe) {
+                    return Some(entry.tail());
+                }
+                bucket = b.tail();
+            }
+            return None;
+        }
+        node = if (m >> bit) & 1 == 0 {
+            body.head()
+        } else {
+            body.tail()
+        };
+        bit += 1;
+    }
+}
+
+/// The trie `root` with `key → value` added (the key is known to be absent).
+fn trie_put(stack: &mut NockStack, root: Noun, key: Noun, value: Noun) -> Result<Noun, JetErr> {
+    let m = mug(key);
+    // Walk down, remembering each branch and the side taken.
+    let mut path: Vec<(Noun, bool)> = Vec::new();
+    let mut node = root;
+    let mut bit = 0u32;
+    let entry = T(stack, &[key, value])?;
+    let leaf = loop {
+        let Some(c) = node.as_cell() else {
+            let bucket = T(stack, &[entry, D(0)])?;
+            break T(stack, &[LEAF, D(m as u64), bucket])?;
+        };
+        let body = cell(c.tail())?;
+        if c.head() == LEAF {
+            let other = body.head().as_direct().ok_or(EXIT)? as u32;
+            if other == m {
+                let bucket = T(stack, &[entry, body.tail()])?;
+                break T(stack, &[LEAF, D(m as u64), bucket])?;
+            }
+            // Split: branch until the two mugs differ, the old leaf on one side, the new one on the other.
+            let bucket = T(stack, &[entry, D(0)])?;
+            let fresh = T(stack, &[LEAF, D(m as u64), bucket])?;
+            let mut b = bit;
+            while (m >> b) & 1 == (other >> b) & 1 {
+                path.push((Noun::ZERO, (m >> b) & 1 == 1));
+                b += 1;
+            }
+            let (l, r) = if (m >> b) & 1 == 0 {
+                (fresh, node)
+            } else {
+                (node, fresh)
+            };
+            break T(stack, &[BRANCH, l, r])?;
+        }
+        let right = (m >> bit) & 1 == 1;
+        path.push((node, right));
+        node = if right { body.tail() } else { body.head() };
+        bit += 1;
+    };
+    // Rebuild the path bottom-up; the empty placeholders are the new branches of a split.
+    let mut acc = leaf;
+    for (branch, right) in path.into_iter().rev() {
+        let (l, r) = match branch.as_cell() {
+            None => (Noun::ZERO, Noun::ZERO),
+            Some(c) => {
+                let body = cell(c.tail())?;
+                (body.head(), body.tail())
+            }
+        };
+        acc = if right {
+            T(stack, &[BRANCH, l, acc])?
+        } else {
+            T(stack, &[BRANCH, acc, r])?
+        };
+    }
+    Ok(acc)
+}
+
+/// The cached product for `key`, if any.
+fn cached(ctx: &mut Context, key: Noun) -> Option<Noun> {
+    let root = ctx.stack.pinned();
+    let hit = trie_get(&ctx.stack, root, key);
+    if hit.is_some() {
+        ctx.stats.memo_jet_hits += 1;
+    }
+    hit
+}
+
+/// Remember `product` for `key`.
+fn remember(ctx: &mut Context, key: Noun, product: Noun) -> Result<(), JetErr> {
+    let root = ctx.stack.pinned();
+    let new = trie_put(&mut ctx.stack, root, key, product)?;
+    ctx.stack.set_pinned(new);
+    Ok(())
+}
+
+/// Run the gate's own Nock (its battery, the `$` arm), not through a `9`, so this jet is not kicked again.
+fn run_arm(ctx: &mut Context, core: Noun) -> Result<Noun, JetErr> {
+    let arm = at(core, 2)?;
+    Ok(crate::interpreter::nock(ctx, core, arm)?)
+}
+
+/// The `ut` core's `vet` flag (axis 118), or 0 where the core has no such axis.
+fn vet(van: Noun) -> Noun {
+    at(van, 118).unwrap_or(D(0))
+}
+
+/// A `ut` arm gate `core` whose sample is the whole key material: cache by `[tag vet sut sample battery]`.
+fn ut_arm(ctx: &mut Context, core: Noun, tag: &str) -> Result<Noun, JetErr> {
+    let van = at(core, 7)?;
+    let sut = at(van, 6)?;
+    let bat = at(van, 2)?;
+    let sample = at(core, 6)?;
+    let key = T(
+        &mut ctx.stack,
+        &[crate::noun::tas(tag), vet(van), sut, sample, bat],
+    )?;
+    if let Some(p) = cached(ctx, key) {
+        return Ok(p);
+    }
+    let product = run_arm(ctx, core)?;
+    remember(ctx, key, product)?;
+    Ok(product)
+}
+
+pub fn ut_crop(ctx: &mut Context, core: Noun) -> Result<Noun, JetErr> {
+    ut_arm(ctx, core, "crop")
+}
+
+pub fn ut_fish(ctx: &mut Context, core: Noun) -> Result<Noun, JetErr> {
+    ut_arm(ctx, core, "fish")
+}
+
+pub fn ut_fuse(ctx: &mut Context, core: Noun) -> Result<Noun, JetErr> {
+    ut_arm(ctx, core, "fuse")
+}
+
+pub fn ut_mint(ctx: &mut Context, core: Noun) -> Result<Noun, JetErr> {
+    ut_arm(ctx, core, "mint")
+}
+
+pub fn ut_mull(ctx: &mut Context, core: Noun) -> Result<Noun, JetErr> {
+    ut_arm(ctx, core, "mull")
+}
+
+pub fn ut_rest(ctx: &mut Context, core: Noun) -> Result<Noun, JetErr> {
+    ut_arm(ctx, core, "rest")
+}
+
+/// `nest-dext`, the inner loop of `+nest:ut`: does `sut` nest `ref`? The answer depends on the sets of pairs assumed
+/// so far (`seg`, `reg`), so, as in Vere, it is cached only when those sets cannot have mattered: a yes reached with
+/// no `reg` assumptions, or a no reached with no `seg` assumptions.
+pub fn ut_nest_dext(ctx: &mut Context, core: Noun) -> Result<Noun, JetErr> {
+    let nest_in = at(core, 3)?;
+    let (seg, reg) = (at(nest_in, 12)?, at(nest_in, 26)?);
+    let nest = at(nest_in, 7)?;
+    let re = at(nest, 13)?;
+    let van = at(nest, 7)?;
+    let sut = at(van, 6)?;
+    let bat = at(van, 2)?;
+    let key = T(
+        &mut ctx.stack,
+        &[crate::noun::tas("dext"), vet(van), sut, re, bat],
+    )?;
+    if let Some(p) = cached(ctx, key) {
+        return Ok(p);
+    }
+    let product = run_arm(ctx, core)?;
+    let keep = (product == D(0) && reg == D(0)) || (product == D(1) && seg == D(0));
+    if keep {
+        remember(ctx, key, product)?;
+    }
+    Ok(product)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::noun::Cell;
+
+    #[test]
+    fn trie_holds_many_keys_and_collisions() {
+        let mut stack = NockStack::new(64 << 20).unwrap();
+        let mut root = Noun::ZERO;
+        let mut keys = Vec::new();
+        for i in 0..2000u64 {
+            let k = Cell::new(&mut stack, D(i), D(i * 7)).unwrap().as_noun();
+            assert!(trie_get(&stack, root, k).is_none());
+            root = trie_put(&mut stack, root, k, D(i + 1)).unwrap();
+            keys.push(k);
+        }
+        for (i, k) in keys.iter().enumerate() {
+            let probe = Cell::new(&mut stack, D(i as u64), D(i as u64 * 7)).unwrap().as_noun();
+            assert_eq!(trie_get(&stack, root, probe), Some(D(i as u64 + 1)));
+            assert_eq!(trie_get(&stack, root, *k), Some(D(i as u64 + 1)));
+        }
+        let absent = Cell::new(&mut stack, D(5), D(6)).unwrap().as_noun();
+        assert!(trie_get(&stack, root, absent).is_none());
+    }
+
+    #[test]
+    fn pinned_trie_survives_frames_and_is_dropped_with_its_memory() {
+        let mut stack = NockStack::new(64 << 20).unwrap();
+        stack.push_frame().unwrap();
+        stack.push_frame().unwrap();
+        let k = Cell::new(&mut stack, D(1), D(2)).unwrap().as_noun();
+        let root = trie_put(&mut stack, Noun::ZERO, k, D(42)).unwrap();
+        stack.set_pinned(root);
+        let mut nothing = Noun::ZERO;
+        stack.pop_preserving(&mut nothing).unwrap();
+        let probe = Cell::new(&mut stack, D(1), D(2)).unwrap().as_noun();
+        assert_eq!(trie_get(&stack, stack.pinned(), probe), Some(D(42)));
+        stack.collect_top(&mut ()).unwrap();
+        let probe = Cell::new(&mut stack, D(1), D(2)).unwrap().as_noun();
+        assert_eq!(trie_get(&stack, stack.pinned(), probe), Some(D(42)));
+        stack.pop_frame();
+        assert_eq!(stack.pinned(), Noun::ZERO);
+    }
+
+    #[test]
+    fn restore_drops_a_pinned_root_allocated_after_the_checkpoint() {
+        let mut stack = NockStack::new(64 << 20).unwrap();
+        stack.push_frame().unwrap();
+        let cp = stack.checkpoint();
+        let k = Cell::new(&mut stack, D(1), D(2)).unwrap().as_noun();
+        let root = trie_put(&mut stack, Noun::ZERO, k, D(1)).unwrap();
+        stack.set_pinned(root);
+        stack.restore(cp);
+        assert_eq!(stack.pinned(), Noun::ZERO);
+    }
+}
