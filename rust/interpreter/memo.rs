@@ -52,9 +52,14 @@ impl MemoCache {
         r
     }
 
-    /// Store `value` for `key`, copying both out of the NockStack.
+    /// Store `value` for `key`, copying both out of the NockStack. Entries whose key or value has a large volatile
+    /// part are not kept: copying them (and comparing against the copies) would cost as much as the computation;
+    /// the per-computation cache on the stack ([`crate::jets::memo`]) serves those.
     pub fn insert(&mut self, stack: &NockStack, key: Noun, value: Noun) -> Result<(), Oom> {
-        if self.limit == 0 {
+        if self.limit == 0
+            || !small_volatile(stack, key, COPY_BUDGET)
+            || !small_volatile(stack, value, COPY_BUDGET)
+        {
             return Ok(());
         }
         if self.map.len() >= self.limit {
@@ -67,6 +72,29 @@ impl MemoCache {
         self.map.insert(k, v);
         Ok(())
     }
+}
+
+/// Volatile cells an entry may have to be kept across computations.
+const COPY_BUDGET: usize = 256;
+
+/// Does `n` have at most `budget` cells on the volatile part of the stack (counting shared cells once per path)?
+fn small_volatile(stack: &NockStack, n: Noun, mut budget: usize) -> bool {
+    let mut todo = vec![n];
+    while let Some(n) = todo.pop() {
+        let Some(c) = n.as_cell() else {
+            continue;
+        };
+        if !stack.is_volatile(n.addr()) {
+            continue;
+        }
+        if budget == 0 {
+            return false;
+        }
+        budget -= 1;
+        todo.push(c.head());
+        todo.push(c.tail());
+    }
+    true
 }
 
 /// Deep-copy the parts of `n` that are volatile (on the NockStack above the root frame) into `dest`, leaving the stack

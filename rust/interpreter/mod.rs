@@ -178,6 +178,10 @@ fn enter(ctx: &mut Context, sub: Noun, fol: Noun, scry_gate: Option<Noun>) -> Re
             trace: Noun::ZERO,
         });
     }
+    if ctx.nesting == 0 {
+        // A new computation: the memo trie of the previous one is dropped (its products stay in `cache`).
+        ctx.stack.set_pinned(Noun::ZERO);
+    }
     let scry_depth = ctx.scry.len();
     let gc_depth = ctx.gc_limit.len();
     ctx.nesting += 1;
@@ -516,7 +520,7 @@ enum Arm {
 #[inline(always)]
 fn call_arm(ctx: &mut Context, mut core: Noun, axis: Noun) -> Result<Arm, Halt> {
     if !ctx.jets.disabled {
-        if let Some(jet) = ctx.jets.find(core, axis) {
+        if let Some(jet) = ctx.jets.find(&ctx.stack, core, axis) {
             match crate::jets::kick(ctx, jet, core, axis) {
                 Some(Ok(v)) => {
                     ctx.stats.jet_hits += 1;
@@ -631,6 +635,7 @@ fn ret(ctx: &mut Context, mut res: Noun) -> Result<Step, Halt> {
             }
             OP_MEMO => {
                 let key = noun(ctx.stack.pop());
+                crate::jets::memo::memo_hint_put(ctx, key, res)?;
                 let Context { stack, cache, .. } = ctx;
                 cache.insert(stack, key, res)?;
             }
@@ -731,7 +736,11 @@ fn hint(
     const FAST: Noun = tas("fast");
     match tag {
         t if t == MEMO => {
-            let key = Cell::new(&mut ctx.stack, sub, body)?.as_noun();
+            // Tagged so that it can never equal a memoising jet's key in the shared per-computation trie.
+            let key = crate::noun::T(&mut ctx.stack, &[MEMO, sub, body])?;
+            if let Some(v) = crate::jets::memo::memo_hint_get(ctx, key) {
+                return Ok(Some(v));
+            }
             if let Some(v) = ctx.cache.get(key) {
                 return Ok(Some(v));
             }

@@ -111,6 +111,8 @@ pub static HOT: &[HotEntry] = &[
     j("k/one/two/tri/sha/sha1", hash::sha1),
     // layer four: virtualisation
     j("k/one/two/tri/qua/mink", virt::mink),
+    // layer four: text
+    j("k/one/two/tri/qua/trip", bits::trip),
     // layer four: parsing combinators
     j("k/one/two/tri/qua/bend/fun", parse::bend_fun),
     j("k/one/two/tri/qua/cold/fun", parse::cold_fun),

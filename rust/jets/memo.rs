@@ -114,6 +114,20 @@ fn trie_put(stack: &mut NockStack, root: Noun, key: Noun, value: Noun) -> Result
     Ok(acc)
 }
 
+/// The product of the `%memo` hint for `key` (`[subject formula]`) cached in this computation, if any.
+pub fn memo_hint_get(ctx: &mut Context, key: Noun) -> Option<Noun> {
+    let root = ctx.stack.pinned();
+    trie_get(&ctx.stack, root, key)
+}
+
+/// Cache a `%memo` product for this computation.
+pub fn memo_hint_put(ctx: &mut Context, key: Noun, product: Noun) -> Result<(), crate::noun::Oom> {
+    let root = ctx.stack.pinned();
+    let new = trie_put(&mut ctx.stack, root, key, product).map_err(|_| crate::noun::Oom)?;
+    ctx.stack.set_pinned(new);
+    Ok(())
+}
+
 /// The cached product for `key`, if any.
 fn cached(ctx: &mut Context, key: Noun) -> Option<Noun> {
     let root = ctx.stack.pinned();

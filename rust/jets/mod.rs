@@ -182,7 +182,13 @@ pub struct Dashboard {
     pub checks: u64,
     /// Hot paths switched off (`MARS_JET_SKIP=k/one/add,k/one/two/turn`), to bisect a suspect jet.
     pub skip: Vec<String>,
+    /// Batteries on the NockStack already matched, by address: battery index, and the frame stamp that says whether
+    /// the address still holds the same noun.
+    stack_ptrs: std::cell::RefCell<WordMap<u64, (u32, usize, u64)>>,
 }
+
+/// Entries of the stack-address battery cache before it starts over.
+const STACK_PTR_CACHE_ENTRIES: usize = 1 << 16;
 
 impl Dashboard {
     pub fn new() -> Dashboard {
@@ -205,9 +211,9 @@ impl Dashboard {
 
     /// The jet for arm `axis` of `core`, if the core is a registered, jetted core.
     #[inline]
-    pub fn find(&self, core: Noun, axis: Noun) -> Option<Jet> {
+    pub fn find(&self, stack: &NockStack, core: Noun, axis: Noun) -> Option<Jet> {
         let c = core.as_cell()?;
-        let bi = self.battery_index(c.head())?;
+        let bi = self.battery_index(stack, c.head())?;
         let bat = &self.bats[bi as usize];
         if !bat.jetted && !self.timing {
             return None;
@@ -219,7 +225,7 @@ impl Dashboard {
             if arm.is_none() && !self.timing {
                 continue;
             }
-            if !self.fine(core, li) {
+            if !self.fine(stack, core, li) {
                 continue;
             }
             match arm {
@@ -241,7 +247,7 @@ impl Dashboard {
 
     /// The registered battery equal to `b`.
     #[inline]
-    fn battery_index(&self, b: Noun) -> Option<u32> {
+    fn battery_index(&self, stack: &NockStack, b: Noun) -> Option<u32> {
         if !b.is_cell() {
             return None;
         }
@@ -256,16 +262,47 @@ impl Dashboard {
         if let Some(&i) = self.by_ptr.get(&b.raw()) {
             return Some(i);
         }
+        if let Some(i) = self.stack_ptr_hit(stack, b) {
+            return Some(i);
+        }
         let cands = self.by_mug.get(&m)?;
-        cands
+        let found = cands
             .iter()
             .copied()
-            .find(|&i| noun_eq(self.bats[i as usize].battery, b))
+            .find(|&i| noun_eq(self.bats[i as usize].battery, b));
+        if let Some(i) = found {
+            self.remember_stack_ptr(stack, b, i);
+        }
+        found
+    }
+
+    /// A battery on the NockStack already matched at this address, if the frame holding it has not been disturbed
+    /// since (see [`NockStack::ptr_stamp`]): the structural comparison of a large battery is then skipped.
+    #[inline]
+    fn stack_ptr_hit(&self, stack: &NockStack, b: Noun) -> Option<u32> {
+        if !stack.in_stack(b.addr()) {
+            return None;
+        }
+        let cache = self.stack_ptrs.borrow();
+        let &(bi, depth, t) = cache.get(&b.raw())?;
+        stack.ptr_stamp_valid(depth, t).then_some(bi)
+    }
+
+    fn remember_stack_ptr(&self, stack: &NockStack, b: Noun, bi: u32) {
+        if !stack.in_stack(b.addr()) {
+            return;
+        }
+        let mut cache = self.stack_ptrs.borrow_mut();
+        if cache.len() >= STACK_PTR_CACHE_ENTRIES {
+            cache.clear();
+        }
+        let (depth, t) = stack.ptr_stamp();
+        cache.insert(b.raw(), (bi, depth, t));
     }
 
     /// Does `b` equal battery `bi`?
     #[inline]
-    fn battery_is(&self, b: Noun, bi: u32) -> bool {
+    fn battery_is(&self, stack: &NockStack, b: Noun, bi: u32) -> bool {
         let stored = self.bats[bi as usize].battery;
         if b.same(stored) {
             return true;
@@ -273,18 +310,25 @@ impl Dashboard {
         if let Some(&i) = self.by_ptr.get(&b.raw()) {
             return i == bi;
         }
-        b.is_cell() && mug(b) == self.bats[bi as usize].mug && noun_eq(b, stored)
+        if let Some(i) = self.stack_ptr_hit(stack, b) {
+            return i == bi;
+        }
+        let equal = b.is_cell() && mug(b) == self.bats[bi as usize].mug && noun_eq(b, stored);
+        if equal {
+            self.remember_stack_ptr(stack, b, bi);
+        }
+        equal
     }
 
     /// Is `core` located at `li`: its battery and each ancestor's battery registered there, and the root's payload
     /// the registered one?
-    fn fine(&self, mut core: Noun, mut li: u32) -> bool {
+    fn fine(&self, stack: &NockStack, mut core: Noun, mut li: u32) -> bool {
         loop {
             let Some(c) = core.as_cell() else {
                 return false;
             };
             let loc = &self.locs[li as usize];
-            if !self.battery_is(c.head(), loc.bat) {
+            if !self.battery_is(stack, c.head(), loc.bat) {
                 return false;
             }
             match loc.parent {
@@ -304,14 +348,14 @@ impl Dashboard {
     }
 
     /// The location of `core`, if it is a registered core.
-    fn spot(&self, core: Noun) -> Option<u32> {
+    fn spot(&self, stack: &NockStack, core: Noun) -> Option<u32> {
         let c = core.as_cell()?;
-        let bi = self.battery_index(c.head())?;
+        let bi = self.battery_index(stack, c.head())?;
         self.bats[bi as usize]
             .locs
             .iter()
             .copied()
-            .find(|&li| self.fine(core, li))
+            .find(|&li| self.fine(stack, core, li))
     }
 
     /// Handle a `%fast` hint: `clue` names `core`. Malformed clues and cores whose parent is not registered are
@@ -320,7 +364,7 @@ impl Dashboard {
         let Some(clue) = parse_clue(clue) else {
             return;
         };
-        if !core.is_cell() || self.spot(core).is_some() {
+        if !core.is_cell() || self.spot(stack, core).is_some() {
             return;
         }
         if let Err(Oom) = self.mine(stack, core, clue) {
@@ -339,7 +383,7 @@ impl Dashboard {
                 eprintln!("jets: {name_text} is bogus\r");
                 return Ok(());
             };
-            let Some(pl) = (if p.is_cell() { self.spot(p) } else { None }) else {
+            let Some(pl) = (if p.is_cell() { self.spot(stack, p) } else { None }) else {
                 eprintln!(
                     "jets: in {name_text}, parent {:x} not found at {}\r",
                     mug(p.head().unwrap_or(p)),
@@ -358,7 +402,7 @@ impl Dashboard {
         label.push(name_text);
         let name = self.stabilize(stack, clue.name)?;
         let hooks = self.stabilize(stack, clue.hooks)?;
-        let bat = match self.battery_index(c.head()) {
+        let bat = match self.battery_index(stack, c.head()) {
             Some(bi) => bi,
             None => {
                 let battery = self.stabilize(stack, c.head())?;
@@ -541,7 +585,7 @@ impl Dashboard {
         label.push(chum_text(name));
         let name = self.stabilize(stack, name)?;
         let hooks = self.stabilize(stack, hooks)?;
-        let bi = match self.battery_index(bat) {
+        let bi = match self.battery_index(stack, bat) {
             Some(bi) => bi,
             None => {
                 let b = self.stabilize(stack, bat)?;

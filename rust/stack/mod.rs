@@ -60,6 +60,11 @@ pub struct NockStack {
     /// whatever the caller's own roots are. A pop or restore that discards the memory it lives in drops it (to 0):
     /// pinned data can be lost, never left dangling.
     pinned: Noun,
+    /// Per frame depth: the clock reading when that frame was created or last had its memory moved or freed
+    /// (collection, restore, clearing). See [`NockStack::ptr_stamp`].
+    stamps: Vec<u64>,
+    /// A counter ticked at every such event.
+    clock: u64,
 }
 
 impl Drop for NockStack {
@@ -107,6 +112,8 @@ impl NockStack {
             low_water: words,
             root_ap: end,
             pinned: Noun::ZERO,
+            stamps: vec![0],
+            clock: 0,
         };
         // The root frame's header holds null registers: popping the root frame is refused.
         // SAFETY: the mapping is at least 1024 words, so the header fits.
@@ -193,7 +200,33 @@ impl NockStack {
     /// Used after a bail: whatever the failed computation left (frames, half-copied nouns) is simply forgotten.
     pub fn restore(&mut self, cp: Checkpoint) {
         self.f = cp;
+        self.disturb_top();
         self.drop_pinned_if_dead();
+    }
+
+    /// A stamp for an address seen now: (current depth, clock). While [`NockStack::ptr_stamp_valid`] holds for it,
+    /// every object that was allocated at that address when the stamp was taken (in the current frame or below) is
+    /// still there, unmoved. This lets caches keyed by stack address (the jet dashboard's) avoid structural
+    /// comparisons without ever trusting a stale address.
+    pub fn ptr_stamp(&self) -> (usize, u64) {
+        (self.f.depth, self.clock)
+    }
+
+    /// Is a stamp from [`NockStack::ptr_stamp`] still good? A frame at or below its depth being popped, collected,
+    /// restored or cleared since, invalidates it (popping any frame below it pops it too, and its replacement gets a
+    /// newer creation stamp).
+    pub fn ptr_stamp_valid(&self, depth: usize, t: u64) -> bool {
+        depth <= self.f.depth && self.stamps[depth] <= t
+    }
+
+    /// Record that the top frame's memory moved or was freed.
+    fn disturb_top(&mut self) {
+        self.clock += 1;
+        let d = self.f.depth;
+        if self.stamps.len() <= d {
+            self.stamps.resize(d + 1, 0);
+        }
+        self.stamps[d] = self.clock;
     }
 
     /// The pinned root (0 if none).
@@ -244,6 +277,7 @@ impl NockStack {
     pub fn clear_frame_allocations(&mut self) {
         self.note_low_water();
         self.f.ap = self.f.alloc_base;
+        self.disturb_top();
         self.drop_pinned_if_dead();
     }
 
@@ -449,6 +483,7 @@ impl NockStack {
                 depth: parent.depth + 1,
             };
         }
+        self.disturb_top();
         self.note_low_water();
         Ok(())
     }
@@ -560,6 +595,7 @@ impl NockStack {
         r?;
         self.pinned = pinned;
         self.f.ap = back.ap;
+        self.disturb_top();
         self.note_low_water();
         Ok(self.frame_alloc_words())
     }
