@@ -65,6 +65,11 @@ pub fn mul(ctx: &mut Context, core: Noun) -> Result<Noun, JetErr> {
         let p = x as u128 * y as u128;
         return Ok(Atom::from_u128(&mut ctx.stack, p)?.as_noun());
     }
+    // The product has up to met(a)+met(b) bits: if that cannot fit the NockStack, bail with %meme before the
+    // big-integer multiplication fills the process heap (where a failed allocation would abort).
+    if (met0(a) + met0(b)).div_ceil(64) > ctx.stack.free_words() {
+        return Err(JetErr::Fail(crate::interpreter::Mote::Meme));
+    }
     from_big(&mut ctx.stack, &(big(a) * big(b)))
 }
 
