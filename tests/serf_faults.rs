@@ -374,3 +374,83 @@ fn corrupt_or_unreadable_snapshot_at_start_is_a_precise_error() {
         }
     }
 }
+
+/// The king closes the serf's stdin while a long `%work` runs: the serf finishes the event (here a loop stopped by
+/// its `mil` timeout, then the crud path), then reads end of input and exits 1; the snapshot is intact.
+#[test]
+fn stdin_closed_during_a_long_work_exits_1_with_the_snapshot_intact() {
+    let (p, _) = saved_pier("stdin-closed", "jam");
+    let mut serf = mars::king::SerfProcess::spawn(&opts(&p, "jam", 26), Chatter::Collect).unwrap();
+    let ripe = (serf.event, serf.mug);
+    assert!(ripe.0 > 0);
+    let mut h = mars::noun::HeapAlloc::new();
+    let wire = T(&mut h, &[tas("mars"), tas("test"), D(0)]).unwrap();
+    let job = T(&mut h, &[D(1 << 62), wire, tas("loop"), D(0)]).unwrap();
+    let w = T(&mut h, &[tas("work"), D(1500), job]).unwrap();
+    serf.send(w).unwrap();
+    let t0 = std::time::Instant::now();
+    // Closes stdin at once, then waits.
+    let (status, stderr) = serf.wait_with_stderr().unwrap();
+    assert_eq!(status.code(), Some(1), "{stderr:?}");
+    assert!(stderr.contains("end of input"), "{stderr:?}");
+    assert!(
+        t0.elapsed() >= std::time::Duration::from_millis(1000),
+        "the event ran to its timeout first"
+    );
+    let serf = mars::king::SerfProcess::spawn(&opts(&p, "jam", 26), Chatter::Collect).unwrap();
+    assert_eq!((serf.event, serf.mug), ripe, "snapshot intact");
+    serf.kill();
+    let _ = std::fs::remove_dir_all(&p);
+}
+
+/// SIGPIPE is ignored: when the king's end of the serf's stdout is closed, the serf's next reply fails with `EPIPE`,
+/// which it reports before exiting 1 — it is not killed by the signal.
+#[test]
+fn sigpipe_is_ignored_and_a_closed_stdout_exits_1() {
+    use std::io::{Read, Write};
+    let p = pier("sigpipe");
+    let mut child = std::process::Command::new(bin())
+        .env("MARS_SNAPSHOT", "jam")
+        .args([
+            "serf",
+            p.to_str().unwrap(),
+            "0:0:0:0",
+            "128",
+            "1000",
+            "24",
+            "0",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut ripe = [0u8; 5];
+    stdout.read_exact(&mut ripe).unwrap();
+    assert_eq!(ripe[0], 0, "a newt frame");
+    drop(stdout);
+    let mut h = mars::noun::HeapAlloc::new();
+    let w = T(&mut h, &[tas("live"), tas("pack"), D(0)]).unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin
+        .write_all(&mars::serf::newt::frame(&mars::serial::jam_to_bytes(w)).unwrap())
+        .unwrap();
+    stdin.flush().unwrap();
+    let status = child.wait().unwrap();
+    drop(stdin);
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert_eq!(
+        status.code(),
+        Some(1),
+        "not killed by SIGPIPE: {status} {stderr:?}"
+    );
+    assert!(stderr.contains("Broken pipe"), "{stderr:?}");
+    let _ = std::fs::remove_dir_all(&p);
+}
