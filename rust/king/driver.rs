@@ -43,8 +43,8 @@ pub struct SpawnOptions {
     pub capture_stderr: bool,
     /// The snapshot store the serf uses (`MARS_SNAPSHOT`: `pma` or `jam`); inherited from the environment if `None`.
     pub snapshot: Option<String>,
-    /// Emulate a full disk: the serf runs under `RLIMIT_FSIZE` of this many bytes with `SIGXFSZ` ignored, so a write
-    /// past the limit fails with `EFBIG` (tests of `%save` on a full disk).
+    /// Emulate a full disk: the serf runs under `RLIMIT_FSIZE` of this many bytes (it ignores `SIGXFSZ`, so a write
+    /// past the limit fails with `EFBIG`; tests of `%save` on a full disk).
     pub file_size_limit: Option<u64>,
 }
 
@@ -197,8 +197,8 @@ impl SerfProcess {
         }
         if let Some(limit) = o.file_size_limit {
             use std::os::unix::process::CommandExt;
-            // SAFETY: the closure runs in the forked child before exec and calls only async-signal-safe functions
-            // (setrlimit, signal) on values it owns.
+            // SAFETY: the closure runs in the forked child before exec and calls only setrlimit, which is
+            // async-signal-safe, on a value it owns.
             unsafe {
                 cmd.pre_exec(move || {
                     let lim = libc::rlimit {
@@ -208,7 +208,6 @@ impl SerfProcess {
                     if libc::setrlimit(libc::RLIMIT_FSIZE, &lim) != 0 {
                         return Err(std::io::Error::last_os_error());
                     }
-                    libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
                     Ok(())
                 });
             }
