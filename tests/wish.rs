@@ -76,3 +76,38 @@ fn bad_hoon_bails() {
     assert_eq!(code, 1);
     assert!(err.starts_with("bail: %exit"), "{err}");
 }
+
+/// Huge atoms (docs/robustness.md): a product that cannot fit in memory bails with `%meme` at once, instead of
+/// punting to Hoon that would grind through `bex`/`mul` for hours; huge widths with small products are computed.
+#[test]
+fn huge_atoms_bail_meme_fast() {
+    let Some(pill) = ivory() else { return };
+    let cases = [
+        ("(met 0 (bex (bex 30)))", Ok("1073741825")),
+        ("(bex (bex 64))", Err("%meme")),
+        ("(bex (bex 40))", Err("%meme")),
+        ("(lsh [0 (bex 60)] 1)", Err("%meme")),
+        ("(cat 6 1 (bex (bex 36)))", Err("%meme")),
+        ("(can 0 ~[[(bex 50) 1] [1 1]])", Err("%meme")),
+        ("(mul (bex (bex 29)) (bex (bex 29)))", Err("%meme")),
+        ("(end [0 (bex 60)] 42)", Ok("42")),
+        ("(rsh [0 (bex 60)] 42)", Ok("0")),
+        ("(rip [0 (bex 60)] 42)", Ok("[42 0]")),
+    ];
+    for (hoon, want) in cases {
+        let t0 = std::time::Instant::now();
+        let (code, out, err) = wish(&["--pill", &pill, hoon]);
+        match want {
+            Ok(v) => assert_eq!((code, out.as_str()), (0, v), "{hoon}: {err}"),
+            Err(mote) => {
+                assert_eq!(code, 1, "{hoon}: {out} {err}");
+                assert!(err.starts_with(&format!("bail: {mote}")), "{hoon}: {err}");
+            }
+        }
+        assert!(
+            t0.elapsed().as_secs() < 30,
+            "{hoon} took {:?}",
+            t0.elapsed()
+        );
+    }
+}

@@ -734,6 +734,7 @@ fn hint(
     const HAND: Noun = tas("hand");
     const BOUT: Noun = tas("bout");
     const FAST: Noun = tas("fast");
+    const SHAM: Noun = tas("sham");
     match tag {
         t if t == MEMO => {
             // Tagged so that it can never equal a memoising jet's key in the shared per-computation trie.
@@ -758,9 +759,45 @@ fn hint(
         t if t == FAST => {
             push2(&mut ctx.stack, clue, OP_FAST)?;
         }
+        t if t == SHAM && !ctx.jets.disabled => {
+            if let Some(jet) = sham_jet(clue) {
+                match jet(ctx, sub) {
+                    Ok(v) => {
+                        ctx.stats.jet_hits += 1;
+                        return Ok(Some(v));
+                    }
+                    Err(JetErr::Punt) => {}
+                    Err(JetErr::Fail(m)) => return Err(Halt::Crash(m)),
+                }
+            }
+        }
         _ => {}
     }
     Ok(None)
+}
+
+/// The jet named by Ares's `%sham` hint (`~>  %sham.%dec` at the top of a gate's arm), for the arithmetic gates.
+///
+/// The playpen library of Ares's `toddler.pill` and `oom.pill` defines unary arithmetic (`dec` counts up from 0,
+/// `sub` decrements) jetted only through this hint: its cores were registered when the pill was built, so no `%fast`
+/// registration ever reaches the runtime. Vere ignores the hint and needs minutes of Nock per event of these pills;
+/// Ares runs the named jet on the gate (the subject). mars does the same for the layer-one and bit gates below, whose
+/// jets read the gate's sample at axis 6 and are checked against the Hoon kernel's; any other name runs the Nock.
+fn sham_jet(name: Noun) -> Option<crate::jets::JetFn> {
+    const GATES: [&str; 25] = [
+        "add", "dec", "div", "dvr", "gte", "gth", "lte", "lth", "mod", "mul", "sub", "bex", "can",
+        "cat", "con", "cut", "dis", "end", "lsh", "met", "mix", "rap", "rep", "rip", "rsh",
+    ];
+    let gate = GATES.into_iter().find(|g| tas(g) == name)?;
+    crate::jets::hot::HOT
+        .iter()
+        .find(|e| {
+            e.path
+                .strip_prefix("k/one/")
+                .map(|p| p.strip_prefix("two/").unwrap_or(p))
+                == Some(gate)
+        })
+        .map(|e| e.fun)
 }
 
 /// A `[%leaf tape]` tank for runtime messages.

@@ -589,3 +589,23 @@ mod property {
         assert_eq!(format!("{}", Print(n)), "[1 2]");
     }
 }
+
+#[test]
+fn sham_hint_runs_the_named_jet() {
+    let mut c = ctx();
+    // A gate whose arm is `~>  %sham.%dec` over a body that would crash: the product can only come from the jet.
+    let gate = |sample: &str| format!("[[11 [%sham 1 %dec] 0 0] {sample} 0]");
+    assert_eq!(
+        run_in(&mut c, &gate("1000000000"), "[9 2 0 1]"),
+        Ok("999999999".into())
+    );
+    // The jet's crash is the gate's crash; an unknown name or jets switched off run the body.
+    assert_eq!(run_in(&mut c, &gate("0"), "[9 2 0 1]"), Err(Mote::Exit));
+    let frob = "[[11 [%sham 1 %frob] 1 42] 7 0]";
+    assert_eq!(run_in(&mut c, frob, "[9 2 0 1]"), Ok("42".into()));
+    c.jets.disabled = true;
+    assert_eq!(
+        run_in(&mut c, &gate("1000000000"), "[9 2 0 1]"),
+        Err(Mote::Exit)
+    );
+}

@@ -1,22 +1,39 @@
 //! Bit arithmetic and bit logic: `bex can cat cut end lsh met mix con dis rap rep rev rip rsh swp xeb`.
 //!
 //! Sizes follow the current Hoon: `end lsh rsh rip rep` take a `bite` (a bloq, or `[bloq step]`); `cat cut can met
-//! rap rev swp` take a bloq. A cell where an atom is expected crashes; sizes too large to compute punt (the Nock would
-//! exhaust memory).
+//! rap rev swp` take a bloq. A cell where an atom is expected crashes. A product too large for memory (2^48 bits or
+//! more, or more than the NockStack has free) bails with `%meme` at once: punting would run the Nock, which grinds
+//! for hours through `bex`/`mul` before exhausting the loom. (Vere bails with `%fail` on atoms of 2^34 bits or more
+//! and `%meme` when the loom is full.) A huge width whose product is small (`end`, `rsh`, `rip` by 2^60 bits) is
+//! computed.
 
 use super::util::*;
 use super::JetErr;
-use crate::interpreter::Context;
+use crate::interpreter::{Context, Mote};
 use crate::noun::{Atom, Noun, D};
 
+/// Out of memory: the product cannot exist.
+const MEME: JetErr = JetErr::Fail(Mote::Meme);
+
+/// `%meme` unless `bits` bits fit in the NockStack's free space (checked before anything is allocated or zeroed).
+fn fits(ctx: &Context, bits: usize) -> Result<(), JetErr> {
+    if bits.div_ceil(64) > ctx.stack.free_words() {
+        return Err(MEME);
+    }
+    Ok(())
+}
+
 pub fn bex(ctx: &mut Context, core: Noun) -> Result<Noun, JetErr> {
-    let a = small(sam(core)?)?;
+    let a = match small(sam(core)?) {
+        Ok(a) => a,
+        // an exponent of 2^48 or more: 2^a has more bits than any memory
+        Err(JetErr::Punt) => return Err(MEME),
+        Err(e) => return Err(e),
+    };
     if a < 63 {
         return Ok(D(1 << a));
     }
-    if a >= 1 << 40 {
-        return Err(JetErr::Punt);
-    }
+    fits(ctx, a + 1)?;
     let r = build_atom(&mut ctx.stack, a + 1, |d| d[a / 64] = 1u64 << (a % 64))?;
     Ok(r.as_noun())
 }
@@ -38,20 +55,36 @@ pub fn met_jet(ctx: &mut Context, core: Noun) -> Result<Noun, JetErr> {
     num(&mut ctx.stack, m as u64)
 }
 
-/// `[a=bite b=@]` → (bit width, b).
-fn bite_sample(core: Noun) -> Result<(usize, Atom), JetErr> {
+/// `[a=bite b=@]` → (bit width, b); the width is `None` when it is 2^48 bits or more (`bite_bits` punts only on
+/// sizes: a bloq of 64 or more, or a width of 2^48 bits or more; a step of 0 is width 0).
+fn bite_sample(core: Noun) -> Result<(Option<usize>, Atom), JetErr> {
     let s = cell(sam(core)?)?;
     let b = atom(s.tail())?;
-    Ok((bite_bits(s.head())?, b))
+    let w = match bite_bits(s.head()) {
+        Ok(w) => Some(w),
+        Err(JetErr::Punt) => match s.head().as_cell() {
+            Some(c) if c.tail().as_direct() == Some(0) => Some(0),
+            _ => None,
+        },
+        Err(e) => return Err(e),
+    };
+    Ok((w, b))
 }
 
 pub fn end(ctx: &mut Context, core: Noun) -> Result<Noun, JetErr> {
     let (w, b) = bite_sample(core)?;
+    let Some(w) = w else {
+        // wider than any atom: all of b
+        return Ok(b.as_noun());
+    };
     Ok(slice(&mut ctx.stack, b, 0, w)?.as_noun())
 }
 
 pub fn rsh(ctx: &mut Context, core: Noun) -> Result<Noun, JetErr> {
     let (w, b) = bite_sample(core)?;
+    let Some(w) = w else {
+        return Ok(D(0));
+    };
     let len = met0(b);
     Ok(slice(&mut ctx.stack, b, w, len.saturating_sub(w))?.as_noun())
 }
@@ -65,6 +98,7 @@ fn shl(ctx: &mut Context, b: Atom, w: usize) -> Result<Noun, JetErr> {
     if len + w <= 63 {
         return Ok(D(b.as_direct().expect("small") << w));
     }
+    fits(ctx, len + w)?;
     let words = b.words();
     let r = build_atom(&mut ctx.stack, len + w, |d| copy_bits(words, 0, d, w, len))?;
     Ok(r.as_noun())
@@ -72,23 +106,36 @@ fn shl(ctx: &mut Context, b: Atom, w: usize) -> Result<Noun, JetErr> {
 
 pub fn lsh(ctx: &mut Context, core: Noun) -> Result<Noun, JetErr> {
     let (w, b) = bite_sample(core)?;
-    shl(ctx, b, w)
+    match w {
+        Some(w) => shl(ctx, b, w),
+        None if met0(b) == 0 => Ok(D(0)),
+        None => Err(MEME),
+    }
 }
 
 pub fn cat(ctx: &mut Context, core: Noun) -> Result<Noun, JetErr> {
     let s = sam(core)?;
-    let a = bloq(at(s, 2)?)?;
+    let a = match bloq(at(s, 2)?) {
+        Ok(a) => Some(a),
+        Err(JetErr::Punt) => None,
+        Err(e) => return Err(e),
+    };
     let b = atom(at(s, 6)?)?;
     let c = atom(at(s, 7)?)?;
-    let lb = bloq_bits(a, met(a, b))?;
     let (nb, nc) = (met0(b), met0(c));
     if nc == 0 {
         return Ok(b.as_noun());
     }
+    if nb == 0 {
+        return Ok(c.as_noun());
+    }
+    // c shifted past b's last block: 2^48 bits or more is out of memory
+    let lb = a.map_or(Err(MEME), |a| bloq_bits(a, met(a, b)).map_err(|_| MEME))?;
     if lb + nc <= 63 {
         let (x, y) = (b.as_direct().expect("small"), c.as_direct().expect("small"));
         return Ok(D(x | (y << lb)));
     }
+    fits(ctx, lb + nc)?;
     let (bw, cw) = (b.words(), c.words());
     let r = build_atom(&mut ctx.stack, lb + nc, |d| {
         copy_bits(bw, 0, d, 0, nb);
@@ -184,9 +231,9 @@ pub fn can(ctx: &mut Context, core: Noun) -> Result<Noun, JetErr> {
         let q = atom(c.tail())?;
         let n = bloq_bits(a, p)?;
         pieces.push((off, q, n));
-        off = off.checked_add(n).ok_or(JetErr::Punt)?;
+        off = off.checked_add(n).ok_or(MEME)?;
         if off >= 1 << 48 {
-            return Err(JetErr::Punt);
+            return Err(MEME);
         }
     }
     assemble(ctx, &pieces, off)
@@ -201,7 +248,7 @@ pub fn rap(ctx: &mut Context, core: Noun) -> Result<Noun, JetErr> {
         let q = atom(item)?;
         let n = bloq_bits(a, met(a, q))?;
         pieces.push((off, q, n));
-        off = off.checked_add(n).ok_or(JetErr::Punt)?;
+        off = off.checked_add(n).ok_or(MEME)?;
     }
     assemble(ctx, &pieces, off)
 }
@@ -214,9 +261,9 @@ pub fn rep(ctx: &mut Context, core: Noun) -> Result<Noun, JetErr> {
     for item in list_items(s.tail())? {
         let q = atom(item)?;
         pieces.push((off, q, w));
-        off = off.checked_add(w).ok_or(JetErr::Punt)?;
+        off = off.checked_add(w).ok_or(MEME)?;
         if off >= 1 << 48 {
-            return Err(JetErr::Punt);
+            return Err(MEME);
         }
     }
     assemble(ctx, &pieces, off)
@@ -228,9 +275,13 @@ pub fn rip(ctx: &mut Context, core: Noun) -> Result<Noun, JetErr> {
     if len == 0 {
         return Ok(D(0));
     }
+    let Some(w) = w else {
+        // one block wider than b: [b ~]
+        return cons(&mut ctx.stack, b.as_noun(), D(0));
+    };
     if w == 0 {
-        // `(rip [a 0] b)` never ends for non-zero b
-        return Err(JetErr::Punt);
+        // `(rip [a 0] b)` never ends for non-zero b: its list of zeros exhausts memory
+        return Err(MEME);
     }
     let count = len.div_ceil(w);
     let mut items = Vec::with_capacity(count);

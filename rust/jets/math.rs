@@ -59,11 +59,22 @@ pub fn sub(ctx: &mut Context, core: Noun) -> Result<Noun, JetErr> {
     from_big(&mut ctx.stack, &(big(a) - big(b)))
 }
 
+/// The largest product `mul` computes, in bits (see [`mul`]).
+pub const MUL_MAX_BITS: usize = 1 << 30;
+
 pub fn mul(ctx: &mut Context, core: Noun) -> Result<Noun, JetErr> {
     let (a, b) = pair(core)?;
     if let (Some(x), Some(y)) = (a.as_direct(), b.as_direct()) {
         let p = x as u128 * y as u128;
         return Ok(Atom::from_u128(&mut ctx.stack, p)?.as_noun());
+    }
+    // The product has up to met(a)+met(b) bits. The multiplication runs on the process heap, with copies of both
+    // operands and scratch space several times their size, and takes minutes beyond 2^30 bits: bail with %meme if
+    // the product is larger than that (MUL_MAX_BITS, 128 MiB; Vere's 2 GiB loom is exhausted by the operands,
+    // product and GMP scratch of products not much larger) or cannot fit the NockStack.
+    let bits = met0(a) + met0(b);
+    if bits > MUL_MAX_BITS || bits.div_ceil(64) > ctx.stack.free_words() {
+        return Err(JetErr::Fail(crate::interpreter::Mote::Meme));
     }
     from_big(&mut ctx.stack, &(big(a) * big(b)))
 }

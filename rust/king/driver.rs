@@ -43,6 +43,9 @@ pub struct SpawnOptions {
     pub capture_stderr: bool,
     /// The snapshot store the serf uses (`MARS_SNAPSHOT`: `pma` or `jam`); inherited from the environment if `None`.
     pub snapshot: Option<String>,
+    /// Emulate a full disk: the serf runs under `RLIMIT_FSIZE` of this many bytes (it ignores `SIGXFSZ`, so a write
+    /// past the limit fails with `EFBIG`; tests of `%save` on a full disk).
+    pub file_size_limit: Option<u64>,
 }
 
 impl SpawnOptions {
@@ -56,6 +59,7 @@ impl SpawnOptions {
             at_event: 0,
             capture_stderr: false,
             snapshot: None,
+            file_size_limit: None,
         }
     }
 }
@@ -190,6 +194,23 @@ impl SerfProcess {
             });
         if let Some(store) = &o.snapshot {
             cmd.env("MARS_SNAPSHOT", store);
+        }
+        if let Some(limit) = o.file_size_limit {
+            use std::os::unix::process::CommandExt;
+            // SAFETY: the closure runs in the forked child before exec and calls only setrlimit, which is
+            // async-signal-safe, on a value it owns.
+            unsafe {
+                cmd.pre_exec(move || {
+                    let lim = libc::rlimit {
+                        rlim_cur: limit as libc::rlim_t,
+                        rlim_max: limit as libc::rlim_t,
+                    };
+                    if libc::setrlimit(libc::RLIMIT_FSIZE, &lim) != 0 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                    Ok(())
+                });
+            }
         }
         let mut child = cmd
             .spawn()

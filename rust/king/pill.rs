@@ -111,7 +111,10 @@ pub fn boot_sequence(h: &mut HeapAlloc, pill: &Pill, o: &BootOptions) -> Result<
         kel.push(T(h, &[tas(name), D(k)])?);
     }
     let kel = list(h, &kel)?;
-    let wyrd = T(h, &[tas("wyrd"), non, rev, kel])?;
+    // Vere: `u3nt(c3__wyrd, u3nc(sen, ver), kel)`, i.e. `[%wyrd [non rev] kel]`: a kernel that clams the card as
+    // `[%wyrd p=vere]` with `vere = [[non=@ta rev=path] kel=wynn]` rejects the flat `[%wyrd non rev kel]`.
+    let vere = T(h, &[non, rev])?;
+    let wyrd = T(h, &[tas("wyrd"), vere, kel])?;
     ova.push(T(h, &[arvo_wire, wyrd])?);
     // %whom ship
     let ship = Atom::from_u128(h, o.ship)?.as_noun();

@@ -42,9 +42,12 @@ pub fn main(args: &[String]) -> i32 {
         }
     };
     init_tracing(args.flags.verbose());
+    // SIGPIPE as Vere; SIGXFSZ too, so that a write past a file-size limit (`ulimit -f`) fails with EFBIG and is
+    // reported like a full disk instead of killing the serf with a core dump.
     // SAFETY: setting a signal disposition to SIG_IGN is always sound.
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
     }
     let (input, output) = match take_protocol_fds() {
         Ok(p) => p,
