@@ -2,8 +2,8 @@
 //! the resulting gate with a sample — the quickest way to test a jet against its Hoon.
 
 use super::input::{decode_hex, read_file};
-use crate::interpreter::{slam, Context};
-use crate::noun::cord;
+use crate::interpreter::{slam, Context, Error};
+use crate::noun::{cord, Noun};
 use crate::serf::arvo::{lifecycle, run_limited, Formulas};
 use crate::serial::cue_bytes;
 use crate::stack::NockStack;
@@ -54,18 +54,11 @@ pub fn wish(a: WishArgs) -> Result<i32, String> {
     ctx.jets.timing = a.stats;
     let f = Formulas::new();
     let t = Instant::now();
-    let p = cue_bytes(&mut ctx.stack, &bytes).map_err(|e| format!("{}: {e}", pill.display()))?;
-    let c = p
-        .as_cell()
-        .filter(|c| c.head() == crate::noun::tas("ivory"))
-        .ok_or_else(|| format!("{}: not an ivory pill ([%ivory list])", pill.display()))?;
-    let kernel = lifecycle(&mut ctx, &f, c.tail())
-        .map_err(|e| format!("the ivory lifecycle failed: %{}", e.mote.name()))?;
+    let kernel =
+        load_ivory(&mut ctx, &f, &bytes).map_err(|e| format!("{}: {e}", pill.display()))?;
     let load = t.elapsed();
     let t = Instant::now();
-    let text = cord(&mut ctx.stack, &a.hoon).map_err(|e| e.to_string())?;
-    let sub = crate::noun::T(&mut ctx.stack, &[kernel, text]).map_err(|e| e.to_string())?;
-    let mut product = match run_limited(&mut ctx, 0, sub, f.wish) {
+    let mut product = match wish_hoon(&mut ctx, &f, kernel, &a.hoon) {
         Ok(p) => p,
         Err(e) => return Ok(bail(&e)),
     };
@@ -102,6 +95,25 @@ pub fn wish(a: WishArgs) -> Result<i32, String> {
         }
     }
     Ok(if ctx.jets.mismatches > 0 { 1 } else { 0 })
+}
+
+/// Cue an ivory pill (`[%ivory events]`) and run its lifecycle: the kernel, with its cores registered in
+/// `ctx.jets`. Used by `mars wish`, the ivory jet property tests and the wish bench.
+pub fn load_ivory(ctx: &mut Context, f: &Formulas, pill: &[u8]) -> Result<Noun, String> {
+    let p = cue_bytes(&mut ctx.stack, pill).map_err(|e| e.to_string())?;
+    let c = p
+        .as_cell()
+        .filter(|c| c.head() == crate::noun::tas("ivory"))
+        .ok_or_else(|| "not an ivory pill ([%ivory list])".to_string())?;
+    lifecycle(ctx, f, c.tail())
+        .map_err(|e| format!("the ivory lifecycle failed: %{}", e.mote.name()))
+}
+
+/// Compile and evaluate `hoon` with the kernel's `+wish` (arm 10); the product lands in the current frame.
+pub fn wish_hoon(ctx: &mut Context, f: &Formulas, kernel: Noun, hoon: &str) -> Result<Noun, Error> {
+    let text = cord(&mut ctx.stack, hoon)?;
+    let sub = crate::noun::T(&mut ctx.stack, &[kernel, text])?;
+    run_limited(ctx, 0, sub, f.wish)
 }
 
 fn bail(e: &crate::interpreter::Error) -> i32 {

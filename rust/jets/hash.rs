@@ -104,8 +104,13 @@ pub fn shal(ctx: &mut Context, core: Noun) -> Result<Noun, JetErr> {
     digest_atom(ctx, &d)
 }
 
+/// `(sha-1l:sha wid dat)`: unlike `shay`, the Hoon reads `dat` most significant byte first (`(rev 3 wid dat)`) and
+/// produces the digest as a big-endian number, as Vere's `urcrypt_sha1` (which reverses input and output) does.
 pub fn sha1(ctx: &mut Context, core: Noun) -> Result<Noun, JetErr> {
     let (len, dat) = len_dat(core)?;
-    let d: [u8; 20] = Sha1::digest(bytes_of(dat, len)).into();
+    let mut b = bytes_of(dat, len);
+    b.reverse();
+    let mut d: [u8; 20] = Sha1::digest(b).into();
+    d.reverse();
     digest_atom(ctx, &d)
 }

@@ -283,8 +283,15 @@ fn jets_hash_and_order() {
     check(
         c,
         hash::sha1,
+        "[3 0x61.6263]",
+        "0xa999.3e36.4706.816a.ba3e.2571.7850.c26c.9cd0.d89d",
+    );
+    // `'abc'` is the bytes "cba" most significant first
+    check(
+        c,
+        hash::sha1,
         "[3 'abc']",
-        "0x9dd8.d09c.6cc2.5078.7125.3eba.6a81.0647.363e.99a9",
+        "0xd9f0.509f.b7e8.bd7d.4c4b.627d.fec7.0c0c.0e01.fb34",
     );
     check(
         c,
