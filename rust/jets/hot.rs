@@ -111,6 +111,8 @@ pub static HOT: &[HotEntry] = &[
     j("k/one/two/tri/sha/sha1", hash::sha1),
     // layer four: virtualisation
     j("k/one/two/tri/qua/mink", virt::mink),
+    j("k/one/two/tri/qua/mule", virt::mule),
+    j("k/one/two/tri/qua/mole", virt::mole),
     // the a50 test kernel
     j("a50/add", math::add),
     j("a50/dec", math::dec),
