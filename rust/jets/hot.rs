@@ -5,7 +5,7 @@
 //! root of the small test kernels in `shared/jam` (Ares' legacy test kernel, its gates registered directly under the
 //! root). Each entry also gives the arm axis the jet computes: 2, the `$` arm of a gate or trap.
 
-use super::{bits, hash, lists, math, serial, sets, sort, tree, virt, JetFn};
+use super::{bits, crypto, hash, lists, math, serial, sets, sort, tree, virt, JetFn};
 
 /// One jet: the location path, the arm axis within the core, the function.
 pub struct HotEntry {
@@ -129,6 +129,17 @@ pub static HOT: &[HotEntry] = &[
     j("k/one/two/tri/qua/mink", virt::mink),
     j("k/one/two/tri/qua/mule", virt::mule),
     j("k/one/two/tri/qua/mole", virt::mole),
+    // zuse (`hex` under layer five): Ed25519 and AES-SIV
+    j("k/one/two/tri/qua/pen/hex/coed/ed/puck", crypto::puck),
+    j("k/one/two/tri/qua/pen/hex/coed/ed/sign", crypto::sign),
+    j("k/one/two/tri/qua/pen/hex/coed/ed/veri", crypto::veri),
+    j("k/one/two/tri/qua/pen/hex/coed/ed/shar", crypto::shar),
+    j("k/one/two/tri/qua/pen/hex/aes/siva/en", crypto::siva_en),
+    j("k/one/two/tri/qua/pen/hex/aes/siva/de", crypto::siva_de),
+    j("k/one/two/tri/qua/pen/hex/aes/sivb/en", crypto::sivb_en),
+    j("k/one/two/tri/qua/pen/hex/aes/sivb/de", crypto::sivb_de),
+    j("k/one/two/tri/qua/pen/hex/aes/sivc/en", crypto::sivc_en),
+    j("k/one/two/tri/qua/pen/hex/aes/sivc/de", crypto::sivc_de),
     // the a50 test kernel
     j("a50/add", math::add),
     j("a50/dec", math::dec),

@@ -23,6 +23,7 @@
 //! them (the serf, between events) can update them.
 
 pub mod bits;
+pub mod crypto;
 pub mod hash;
 pub mod hot;
 pub mod lists;
