@@ -37,6 +37,8 @@ pub mod virt;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_more;
 
 use crate::equality::noun_eq;
 use crate::interpreter::{Context, Mote};
