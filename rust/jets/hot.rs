@@ -38,6 +38,7 @@ pub static HOT: &[HotEntry] = &[
     j("k/one/peg", tree::peg),
     // layer two: lists
     j("k/one/two/flop", lists::flop),
+    j("k/one/two/need", lists::need),
     j("k/one/two/lent", lists::lent),
     j("k/one/two/levy", lists::levy),
     j("k/one/two/lien", lists::lien),

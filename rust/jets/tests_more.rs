@@ -329,3 +329,15 @@ fn jets_aes_sivb_sivc_round_trip() {
     let cc = crypto::sivc_en(c, g).unwrap();
     assert!(!eq(a, b) && !eq(b, cc) && !eq(a, cc));
 }
+
+#[test]
+fn jets_need() {
+    let c = &mut ctx();
+    let u = n(c, "[0 42]");
+    let core = T(&mut c.stack, &[D(0), u, D(0)]).unwrap();
+    assert_eq!(show(lists::need(c, core).unwrap()), "42");
+    for bad in [D(0), D(7)] {
+        let core = T(&mut c.stack, &[D(0), bad, D(0)]).unwrap();
+        assert_eq!(lists::need(c, core), Err(EXIT));
+    }
+}
