@@ -127,6 +127,7 @@ pub static HOT: &[HotEntry] = &[
     j("k/one/two/tri/shal", hash::shal),
     j("k/one/two/tri/sha/sha1", hash::sha1),
     // layer four: virtualisation
+    j("k/one/two/tri/qua/trip", serial::trip),
     j("k/one/two/tri/qua/mink", virt::mink),
     j("k/one/two/tri/qua/mule", virt::mule),
     j("k/one/two/tri/qua/mole", virt::mole),

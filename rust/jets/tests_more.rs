@@ -341,3 +341,16 @@ fn jets_need() {
         assert_eq!(lists::need(c, core), Err(EXIT));
     }
 }
+
+#[test]
+fn jets_trip() {
+    let c = &mut ctx();
+    let cord = n(c, "'abc'");
+    let core = T(&mut c.stack, &[D(0), cord, D(0)]).unwrap();
+    assert_eq!(show(serial::trip(c, core).unwrap()), "[97 98 99 0]");
+    let core = T(&mut c.stack, &[D(0), D(0), D(0)]).unwrap();
+    assert_eq!(show(serial::trip(c, core).unwrap()), "0");
+    let cell = n(c, "[1 2]");
+    let core = T(&mut c.stack, &[D(0), cell, D(0)]).unwrap();
+    assert_eq!(serial::trip(c, core), Err(EXIT));
+}
