@@ -324,22 +324,3 @@ pub fn rev(ctx: &mut Context, core: Noun) -> Result<Noun, JetErr> {
     let dat = atom(at(s, 7)?)?;
     reverse_blocks(ctx, boz, len, dat)
 }
-
-/// `(trip a)`: the bytes of a cord as a tape, lowest first (`rip 3`, without slicing the atom per byte).
-pub fn trip(ctx: &mut Context, core: Noun) -> Result<Noun, JetErr> {
-    let a = atom(sam(core)?)?;
-    let bytes = met(3, a);
-    let mut tape = D(0);
-    if let Some(v) = a.as_direct() {
-        for i in (0..bytes).rev() {
-            tape = cons(&mut ctx.stack, D((v >> (8 * i)) & 0xff), tape)?;
-        }
-        return Ok(tape);
-    }
-    let words = a.words();
-    for i in (0..bytes).rev() {
-        let byte = (words[i / 8] >> (8 * (i % 8))) & 0xff;
-        tape = cons(&mut ctx.stack, D(byte), tape)?;
-    }
-    Ok(tape)
-}

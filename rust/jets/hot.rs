@@ -5,7 +5,9 @@
 //! root of the small test kernels in `shared/jam` (Ares' legacy test kernel, its gates registered directly under the
 //! root). Each entry also gives the arm axis the jet computes: 2, the `$` arm of a gate or trap.
 
-use super::{bits, hash, lists, math, memo, parse, serial, sets, sort, tree, virt, JetFn};
+use super::{
+    bits, crypto, hash, lists, math, memo, parse, serial, sets, sort, tree, virt, JetFn,
+};
 
 /// One jet: the location path, the arm axis within the core, the function.
 pub struct HotEntry {
@@ -38,6 +40,7 @@ pub static HOT: &[HotEntry] = &[
     j("k/one/peg", tree::peg),
     // layer two: lists
     j("k/one/two/flop", lists::flop),
+    j("k/one/two/need", lists::need),
     j("k/one/two/lent", lists::lent),
     j("k/one/two/levy", lists::levy),
     j("k/one/two/lien", lists::lien),
@@ -95,6 +98,15 @@ pub static HOT: &[HotEntry] = &[
     j("k/one/two/by/uni", sets::by_uni),
     j("k/one/two/by/rep", sets::rep),
     j("k/one/two/by/run", sets::by_run),
+    j("k/one/two/by/int", sets::by_int),
+    j("k/one/two/by/dif", sets::by_dif),
+    j("k/one/two/by/bif", sets::by_bif),
+    j("k/one/two/by/apt", sets::by_apt),
+    j("k/one/two/by/all", sets::by_all),
+    j("k/one/two/by/any", sets::by_any),
+    j("k/one/two/by/urn", sets::by_urn),
+    j("k/one/two/by/jab", sets::by_jab),
+    j("k/one/two/by/key", sets::by_key),
     j("k/one/two/in/has", sets::in_has),
     j("k/one/two/in/put", sets::in_put),
     j("k/one/two/in/tap", sets::tap),
@@ -103,6 +115,13 @@ pub static HOT: &[HotEntry] = &[
     j("k/one/two/in/wyt", sets::wyt),
     j("k/one/two/in/uni", sets::in_uni),
     j("k/one/two/in/rep", sets::rep),
+    j("k/one/two/in/int", sets::in_int),
+    j("k/one/two/in/dif", sets::in_dif),
+    j("k/one/two/in/bif", sets::in_bif),
+    j("k/one/two/in/apt", sets::in_apt),
+    j("k/one/two/in/all", sets::in_all),
+    j("k/one/two/in/any", sets::in_any),
+    j("k/one/two/in/run", sets::in_run),
     // layer three: cryptographic hashes
     j("k/one/two/tri/shax", hash::shax),
     j("k/one/two/tri/shay", hash::shay),
@@ -110,9 +129,10 @@ pub static HOT: &[HotEntry] = &[
     j("k/one/two/tri/shal", hash::shal),
     j("k/one/two/tri/sha/sha1", hash::sha1),
     // layer four: virtualisation
+    j("k/one/two/tri/qua/trip", serial::trip),
     j("k/one/two/tri/qua/mink", virt::mink),
-    // layer four: text
-    j("k/one/two/tri/qua/trip", bits::trip),
+    j("k/one/two/tri/qua/mule", virt::mule),
+    j("k/one/two/tri/qua/mole", virt::mole),
     // layer four: parsing combinators
     j("k/one/two/tri/qua/bend/fun", parse::bend_fun),
     j("k/one/two/tri/qua/cold/fun", parse::cold_fun),
@@ -139,6 +159,17 @@ pub static HOT: &[HotEntry] = &[
     j("k/one/two/tri/qua/pen/ut/mull", memo::ut_mull),
     j("k/one/two/tri/qua/pen/ut/rest", memo::ut_rest),
     j("k/one/two/tri/qua/pen/ut/nest/nest-in/nest-dext", memo::ut_nest_dext),
+    // zuse (`hex` under layer five): Ed25519 and AES-SIV
+    j("k/one/two/tri/qua/pen/hex/coed/ed/puck", crypto::puck),
+    j("k/one/two/tri/qua/pen/hex/coed/ed/sign", crypto::sign),
+    j("k/one/two/tri/qua/pen/hex/coed/ed/veri", crypto::veri),
+    j("k/one/two/tri/qua/pen/hex/coed/ed/shar", crypto::shar),
+    j("k/one/two/tri/qua/pen/hex/aes/siva/en", crypto::siva_en),
+    j("k/one/two/tri/qua/pen/hex/aes/siva/de", crypto::siva_de),
+    j("k/one/two/tri/qua/pen/hex/aes/sivb/en", crypto::sivb_en),
+    j("k/one/two/tri/qua/pen/hex/aes/sivb/de", crypto::sivb_de),
+    j("k/one/two/tri/qua/pen/hex/aes/sivc/en", crypto::sivc_en),
+    j("k/one/two/tri/qua/pen/hex/aes/sivc/de", crypto::sivc_de),
     // the a50 test kernel
     j("a50/add", math::add),
     j("a50/dec", math::dec),

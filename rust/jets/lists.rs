@@ -305,3 +305,10 @@ fn sort_into(
     }
     Ok(())
 }
+
+/// `(need a)`: the value of a unit, crashing on `~` (the Hoon's `%mean` 'need' trace entry is not produced, as in
+/// Vere) or on an atom that is not a unit.
+pub fn need(_ctx: &mut Context, core: Noun) -> Result<Noun, JetErr> {
+    let a = sam(core)?;
+    Ok(cell(a)?.tail())
+}

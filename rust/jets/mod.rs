@@ -23,6 +23,7 @@
 //! them (the serf, between events) can update them.
 
 pub mod bits;
+pub mod crypto;
 pub mod hash;
 pub mod hot;
 pub mod lists;
@@ -38,6 +39,8 @@ pub mod virt;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_more;
 
 use crate::equality::noun_eq;
 use crate::interpreter::{Context, Mote};

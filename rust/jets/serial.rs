@@ -70,3 +70,14 @@ pub fn rub(ctx: &mut Context, core: Noun) -> Result<Noun, JetErr> {
     let p = num(&mut ctx.stack, (2 * c + e) as u64)?;
     cons(&mut ctx.stack, p, q.as_noun())
 }
+
+/// `(trip a)`: the bytes of a cord as a tape, least significant first (`met 3` of them: no trailing NULs).
+pub fn trip(ctx: &mut Context, core: Noun) -> Result<Noun, JetErr> {
+    let a = atom(sam(core)?)?;
+    let bytes = a.to_bytes();
+    let mut tape = D(0);
+    for b in bytes.iter().rev() {
+        tape = cons(&mut ctx.stack, D(*b as u64), tape)?;
+    }
+    Ok(tape)
+}
