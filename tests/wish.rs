@@ -111,3 +111,43 @@ fn huge_atoms_bail_meme_fast() {
         );
     }
 }
+
+/// The parsing combinators and the `ut` memo jets: products equal to the kernel's own Nock (checking mode compares
+/// every outermost combinator call), and each combinator jet actually ran.
+#[test]
+fn parser_jets_match_the_kernel() {
+    let Some(pill) = ivory() else { return };
+    let cases: &[(&str, &str, &[&str])] = &[
+        (
+            "(scan \"a.b.c\" (more dot (stag %x alf)))",
+            "[[120 97] [120 98] [120 99] 0]",
+            &["qua/stag/fun", "qua/just/fun", "qua/plug", "qua/stir/fun"],
+        ),
+        (
+            "(rash '0x1f' ;~(pfix (jest '0x') hex))",
+            "31",
+            &["qua/pfix", "qua/shim/fun", "qua/cook/fun"],
+        ),
+        (
+            "(scan \"a,b\" ;~((glue com) alf alf))",
+            "[97 98]",
+            &["qua/glue/fun", "qua/pose"],
+        ),
+        (
+            "(rush 'abc' (here |=([a=pint b=*] [a b]) sym))",
+            "[0 [[1 1] 1 4] 6513249]",
+            &["qua/here/fun", "ut/mint"],
+        ),
+    ];
+    for (hoon, want, jets) in cases {
+        let (code, out, err) = wish(&["--pill", &pill, "--jet-check", "--stats", hoon]);
+        assert_eq!((code, out.as_str()), (0, *want), "{hoon}: {err}");
+        assert!(err.contains(" 0 mismatches"), "{hoon}: {err}");
+        for j in *jets {
+            assert!(
+                err.lines().any(|l| l.contains("jet ") && l.contains(j)),
+                "{hoon}: jet {j} did not run: {err}"
+            );
+        }
+    }
+}
