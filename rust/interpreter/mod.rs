@@ -439,7 +439,8 @@ fn eval(ctx: &mut Context, mut sub: Noun, mut fol: Noun) -> Result<Step, Halt> {
             10 => {
                 let a = cell(arg)?;
                 let spec = cell(a.head())?;
-                if spec.head().is_cell() {
+                // An axis of 0 crashes before either operand runs, as in +mink (a scry in them never blocks).
+                if spec.head().is_cell() || spec.head() == D(0) {
                     return exit();
                 }
                 if let Some(value) = quick(ctx, sub, spec.tail()) {
