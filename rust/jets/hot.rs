@@ -5,9 +5,7 @@
 //! root of the small test kernels in `shared/jam` (Ares' legacy test kernel, its gates registered directly under the
 //! root). Each entry also gives the arm axis the jet computes: 2, the `$` arm of a gate or trap.
 
-use super::{
-    bits, crypto, hash, lists, math, memo, parse, serial, sets, sort, tree, virt, JetFn,
-};
+use super::{bits, crypto, hash, lists, math, memo, parse, serial, sets, sort, tree, virt, JetFn};
 
 /// One jet: the location path, the arm axis within the core, the function.
 pub struct HotEntry {
@@ -158,7 +156,10 @@ pub static HOT: &[HotEntry] = &[
     j("k/one/two/tri/qua/pen/ut/mint", memo::ut_mint),
     j("k/one/two/tri/qua/pen/ut/mull", memo::ut_mull),
     j("k/one/two/tri/qua/pen/ut/rest", memo::ut_rest),
-    j("k/one/two/tri/qua/pen/ut/nest/nest-in/nest-dext", memo::ut_nest_dext),
+    j(
+        "k/one/two/tri/qua/pen/ut/nest/nest-in/nest-dext",
+        memo::ut_nest_dext,
+    ),
     // zuse (`hex` under layer five): Ed25519 and AES-SIV
     j("k/one/two/tri/qua/pen/hex/coed/ed/puck", crypto::puck),
     j("k/one/two/tri/qua/pen/hex/coed/ed/sign", crypto::sign),

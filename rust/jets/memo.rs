@@ -242,7 +242,9 @@ mod tests {
             keys.push(k);
         }
         for (i, k) in keys.iter().enumerate() {
-            let probe = Cell::new(&mut stack, D(i as u64), D(i as u64 * 7)).unwrap().as_noun();
+            let probe = Cell::new(&mut stack, D(i as u64), D(i as u64 * 7))
+                .unwrap()
+                .as_noun();
             assert_eq!(trie_get(&stack, root, probe), Some(D(i as u64 + 1)));
             assert_eq!(trie_get(&stack, root, *k), Some(D(i as u64 + 1)));
         }

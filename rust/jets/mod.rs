@@ -386,7 +386,11 @@ impl Dashboard {
                 eprintln!("jets: {name_text} is bogus\r");
                 return Ok(());
             };
-            let Some(pl) = (if p.is_cell() { self.spot(stack, p) } else { None }) else {
+            let Some(pl) = (if p.is_cell() {
+                self.spot(stack, p)
+            } else {
+                None
+            }) else {
                 eprintln!(
                     "jets: in {name_text}, parent {:x} not found at {}\r",
                     mug(p.head().unwrap_or(p)),
@@ -695,7 +699,8 @@ pub fn kick(ctx: &mut Context, jet: Jet, core: Noun, axis: Noun) -> Option<Resul
     // In checking mode only the outermost jet is compared: a check of a jet nested in another jet's check would
     // double the work at every level.
     // Memoising jets run their own Nock: checking them would compare the Nock with itself, uncached.
-    let checked = ctx.jets.jet_check && ctx.jets.check_depth == 0 && !hot::HOT[h].path.contains("/ut/");
+    let checked =
+        ctx.jets.jet_check && ctx.jets.check_depth == 0 && !hot::HOT[h].path.contains("/ut/");
     if checked {
         ctx.jets.check_depth += 1;
     }

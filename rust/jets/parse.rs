@@ -277,11 +277,8 @@ pub fn shim_fun(ctx: &mut Context, core: Noun) -> Result<Noun, JetErr> {
     let Some(c) = first_char(tub)? else {
         return fail(ctx, tub);
     };
-    let (Some(c), Some(lo), Some(hi)) = (
-        c.as_atom(),
-        zep.head().as_atom(),
-        zep.tail().as_atom(),
-    ) else {
+    let (Some(c), Some(lo), Some(hi)) = (c.as_atom(), zep.head().as_atom(), zep.tail().as_atom())
+    else {
         return Err(JetErr::Punt);
     };
     if cmp(c, lo) != Ordering::Less && cmp(c, hi) != Ordering::Greater {
