@@ -112,8 +112,8 @@ const OP_6: u64 = 9; // [sub yes no]
 const OP_7: u64 = 10; // [c]
 const OP_8: u64 = 11; // [sub c]
 const OP_9: u64 = 12; // [axis]
-const OP_10_TGT: u64 = 13; // [sub axis target-formula]
-const OP_10_DONE: u64 = 14; // [value axis]
+const OP_10_TGT: u64 = 13; // [sub axis value-formula]  (the target is done)
+const OP_10_DONE: u64 = 14; // [target axis]
 const OP_11_CLUE: u64 = 15; // [sub tag body]
 const OP_MEMO: u64 = 16; // [key]
 const OP_TRACE: u64 = 17; // [entry]
@@ -443,23 +443,23 @@ fn eval(ctx: &mut Context, mut sub: Noun, mut fol: Noun) -> Result<Step, Halt> {
                 if spec.head().is_cell() || spec.head() == D(0) {
                     return exit();
                 }
-                if let Some(value) = quick(ctx, sub, spec.tail()) {
-                    let value = value?;
-                    if let Some(target) = quick(ctx, sub, a.tail()) {
+                if let Some(target) = quick(ctx, sub, a.tail()) {
+                    let target = target?;
+                    if let Some(value) = quick(ctx, sub, spec.tail()) {
                         return Ok(Step::Go(Next::Ret(edit(
                             &mut ctx.stack,
                             spec.head(),
-                            value,
-                            target?,
+                            value?,
+                            target,
                         )?)));
                     }
-                    push3(&mut ctx.stack, value, spec.head(), OP_10_DONE)?;
-                    fol = a.tail();
+                    push3(&mut ctx.stack, target, spec.head(), OP_10_DONE)?;
+                    fol = spec.tail();
                     continue;
                 }
-                // value first, then target (as +mink does)
-                push4(&mut ctx.stack, sub, spec.head(), a.tail(), OP_10_TGT)?;
-                fol = spec.tail();
+                // target first, then value (as +mink does: which of them crashes or blocks first is visible)
+                push4(&mut ctx.stack, sub, spec.head(), spec.tail(), OP_10_TGT)?;
+                fol = a.tail();
             }
             11 => {
                 let a = cell(arg)?;
@@ -607,13 +607,13 @@ fn ret(ctx: &mut Context, mut res: Noun) -> Result<Step, Halt> {
                 }
             }
             OP_10_TGT => {
-                let [sub, axis, target_fol] = ctx.stack.pop_all::<3>().map(noun);
+                let [sub, axis, value_fol] = ctx.stack.pop_all::<3>().map(noun);
                 push3(&mut ctx.stack, res, axis, OP_10_DONE)?;
-                return Ok(Step::Go(Next::Eval(sub, target_fol)));
+                return Ok(Step::Go(Next::Eval(sub, value_fol)));
             }
             OP_10_DONE => {
-                let [value, axis] = ctx.stack.pop_all::<2>().map(noun);
-                res = edit(&mut ctx.stack, axis, value, res)?;
+                let [target, axis] = ctx.stack.pop_all::<2>().map(noun);
+                res = edit(&mut ctx.stack, axis, res, target)?;
             }
             OP_11_CLUE => {
                 let [sub, tag, body] = ctx.stack.pop_all::<3>().map(noun);
