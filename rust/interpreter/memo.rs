@@ -74,25 +74,29 @@ impl MemoCache {
     }
 }
 
-/// Volatile cells an entry may have to be kept across computations.
-const COPY_BUDGET: usize = 256;
+/// Volatile words an entry may have to be kept across computations.
+const COPY_BUDGET: usize = 1024;
 
-/// Does `n` have at most `budget` cells on the volatile part of the stack (counting shared cells once per path)?
+/// Does `n` have at most `budget` words of cells and atoms on the volatile part of the stack (shared objects counted
+/// once per path)? Big atoms count by size: a memo key holding a source text must not be copied per entry.
 fn small_volatile(stack: &NockStack, n: Noun, mut budget: usize) -> bool {
     let mut todo = vec![n];
     while let Some(n) = todo.pop() {
-        let Some(c) = n.as_cell() else {
-            continue;
-        };
-        if !stack.is_volatile(n.addr()) {
+        if !n.is_allocated() || !stack.is_volatile(n.addr()) {
             continue;
         }
-        if budget == 0 {
+        let words = match n.as_cell() {
+            Some(c) => {
+                todo.push(c.head());
+                todo.push(c.tail());
+                3
+            }
+            None => n.as_atom().map_or(1, |a| a.words().len() + 1),
+        };
+        if words > budget {
             return false;
         }
-        budget -= 1;
-        todo.push(c.head());
-        todo.push(c.tail());
+        budget -= words;
     }
     true
 }
