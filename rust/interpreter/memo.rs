@@ -57,8 +57,8 @@ impl MemoCache {
     /// the per-computation cache on the stack ([`crate::jets::memo`]) serves those.
     pub fn insert(&mut self, stack: &NockStack, key: Noun, value: Noun) -> Result<(), Oom> {
         if self.limit == 0
-            || !small_volatile(stack, key, COPY_BUDGET)
-            || !small_volatile(stack, value, COPY_BUDGET)
+            || !small_to_copy(stack, key, COPY_BUDGET, self.copy_root_frame)
+            || !small_to_copy(stack, value, COPY_BUDGET, self.copy_root_frame)
         {
             return Ok(());
         }
@@ -77,12 +77,21 @@ impl MemoCache {
 /// Volatile words an entry may have to be kept across computations.
 const COPY_BUDGET: usize = 1024;
 
-/// Does `n` have at most `budget` words of cells and atoms on the volatile part of the stack (shared objects counted
-/// once per path)? Big atoms count by size: a memo key holding a source text must not be copied per entry.
-fn small_volatile(stack: &NockStack, n: Noun, mut budget: usize) -> bool {
+/// Does `n` have at most `budget` words of cells and atoms that [`copy_out`] would copy (volatile ones, and with
+/// `root_frame_too` everything on the stack), shared objects counted once per path? Big atoms count by size: a memo
+/// key holding a source text, or a subject holding the kernel, must not be copied per entry.
+fn small_to_copy(stack: &NockStack, n: Noun, mut budget: usize, root_frame_too: bool) -> bool {
     let mut todo = vec![n];
     while let Some(n) = todo.pop() {
-        if !n.is_allocated() || !stack.is_volatile(n.addr()) {
+        if !n.is_allocated() {
+            continue;
+        }
+        let copied = if root_frame_too {
+            stack.in_stack(n.addr())
+        } else {
+            stack.is_volatile(n.addr())
+        };
+        if !copied {
             continue;
         }
         let words = match n.as_cell() {
