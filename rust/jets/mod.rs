@@ -299,7 +299,7 @@ impl Dashboard {
         if cache.len() >= STACK_PTR_CACHE_ENTRIES {
             cache.clear();
         }
-        let (depth, t) = stack.ptr_stamp();
+        let (depth, t) = stack.ptr_stamp_of(b.addr());
         cache.insert(b.raw(), (bi, depth, t));
     }
 

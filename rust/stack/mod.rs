@@ -212,6 +212,31 @@ impl NockStack {
         (self.f.depth, self.clock)
     }
 
+    /// A stamp for the object at `addr`: the depth of the frame whose allocations hold it (so that popping frames
+    /// above it does not invalidate the stamp), or the current depth if it is in no frame's allocations.
+    pub fn ptr_stamp_of(&self, addr: u64) -> (usize, u64) {
+        (self.frame_of(addr).unwrap_or(self.f.depth), self.clock)
+    }
+
+    /// The depth of the frame whose allocation area holds `addr`.
+    fn frame_of(&self, addr: u64) -> Option<usize> {
+        let mut f = self.f;
+        loop {
+            let (lo, hi) = if f.west {
+                (f.ap as u64, f.alloc_base as u64)
+            } else {
+                (f.alloc_base as u64, f.ap as u64)
+            };
+            if addr >= lo && addr < hi {
+                return Some(f.depth);
+            }
+            if f.depth == 0 {
+                return None;
+            }
+            f = self.registers_above(f);
+        }
+    }
+
     /// Is a stamp from [`NockStack::ptr_stamp`] still good? A frame at or below its depth being popped, collected,
     /// restored or cleared since, invalidates it (popping any frame below it pops it too, and its replacement gets a
     /// newer creation stamp).
@@ -251,23 +276,8 @@ impl NockStack {
                 None => return,
             },
         };
-        if !self.in_stack(addr) {
+        if !self.in_stack(addr) || self.frame_of(addr).is_some() {
             return;
-        }
-        let mut f = self.f;
-        loop {
-            let (lo, hi) = if f.west {
-                (f.ap as u64, f.alloc_base as u64)
-            } else {
-                (f.alloc_base as u64, f.ap as u64)
-            };
-            if addr >= lo && addr < hi {
-                return;
-            }
-            if f.depth == 0 {
-                break;
-            }
-            f = self.registers_above(f);
         }
         self.pinned = Noun::ZERO;
     }
