@@ -7,6 +7,8 @@
 //!
 //! Thread-safety: a `Pma` is used by one thread at a time (it is neither `Send` nor `Sync`).
 
+pub mod fuzz;
+
 use std::ffi::{CStr, CString};
 use std::fmt;
 use std::os::unix::ffi::OsStrExt;
