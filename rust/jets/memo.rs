@@ -114,13 +114,14 @@ fn trie_put(stack: &mut NockStack, root: Noun, key: Noun, value: Noun) -> Result
     Ok(acc)
 }
 
-/// The product of the `%memo` hint for `key` (`[subject formula]`) cached in this computation, if any.
+/// The product cached for `key` in this computation (a `%memo` hint's `[%memo subject formula]`, or a memoising
+/// jet's key), if any.
 pub fn memo_hint_get(ctx: &mut Context, key: Noun) -> Option<Noun> {
     let root = ctx.stack.pinned();
     trie_get(&ctx.stack, root, key)
 }
 
-/// Cache a `%memo` product for this computation.
+/// Cache a product for this computation.
 pub fn memo_hint_put(ctx: &mut Context, key: Noun, product: Noun) -> Result<(), crate::noun::Oom> {
     let root = ctx.stack.pinned();
     let new = trie_put(&mut ctx.stack, root, key, product).map_err(|_| crate::noun::Oom)?;
@@ -130,8 +131,7 @@ pub fn memo_hint_put(ctx: &mut Context, key: Noun, product: Noun) -> Result<(), 
 
 /// The cached product for `key`, if any.
 fn cached(ctx: &mut Context, key: Noun) -> Option<Noun> {
-    let root = ctx.stack.pinned();
-    let hit = trie_get(&ctx.stack, root, key);
+    let hit = memo_hint_get(ctx, key);
     if hit.is_some() {
         ctx.stats.memo_jet_hits += 1;
     }
@@ -140,10 +140,7 @@ fn cached(ctx: &mut Context, key: Noun) -> Option<Noun> {
 
 /// Remember `product` for `key`.
 fn remember(ctx: &mut Context, key: Noun, product: Noun) -> Result<(), JetErr> {
-    let root = ctx.stack.pinned();
-    let new = trie_put(&mut ctx.stack, root, key, product)?;
-    ctx.stack.set_pinned(new);
-    Ok(())
+    Ok(memo_hint_put(ctx, key, product)?)
 }
 
 /// Run the gate's own Nock (its battery, the `$` arm), not through a `9`, so this jet is not kicked again.

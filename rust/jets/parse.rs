@@ -173,6 +173,20 @@ pub fn cook_fun(ctx: &mut Context, core: Noun) -> Result<Noun, JetErr> {
 pub fn comp_fun(ctx: &mut Context, core: Noun) -> Result<Noun, JetErr> {
     let raq = outer_sample(core)?;
     let (vex, sab) = (at(core, 12)?, at(core, 13)?);
+    sequence(ctx, vex, sab, |ctx, pv, py| {
+        let pair = cons(&mut ctx.stack, pv, py)?;
+        slam(ctx, raq, pair)
+    })
+}
+
+/// After a successful `vex`, parse `sab` from where it stopped and, if that succeeds too, combine the two results;
+/// the hair is the further of the two (`plug`, and `comp` with its `raq`).
+fn sequence(
+    ctx: &mut Context,
+    vex: Noun,
+    sab: Noun,
+    combine: impl FnOnce(&mut Context, Noun, Noun) -> Result<Noun, JetErr>,
+) -> Result<Noun, JetErr> {
     let v = edge(vex)?;
     let Some((pv, qv)) = v.ok else {
         return Ok(vex);
@@ -180,12 +194,13 @@ pub fn comp_fun(ctx: &mut Context, core: Noun) -> Result<Noun, JetErr> {
     let yit_n = slam(ctx, sab, qv)?;
     let yit = edge(yit_n)?;
     let yur = last(v.hair, yit.hair)?;
-    let Some((py, qy)) = yit.ok else {
-        return cons(&mut ctx.stack, yur, at(yit_n, 3)?);
-    };
-    let pair = cons(&mut ctx.stack, pv, py)?;
-    let res = slam(ctx, raq, pair)?;
-    success(ctx, yur, res, qy)
+    match yit.ok {
+        None => cons(&mut ctx.stack, yur, at(yit_n, 3)?),
+        Some((py, qy)) => {
+            let res = combine(ctx, pv, py)?;
+            success(ctx, yur, res, qy)
+        }
+    }
 }
 
 /// `(easy huf)`: succeed without consuming input, producing `huf`.
@@ -392,20 +407,7 @@ pub fn pfix(ctx: &mut Context, core: Noun) -> Result<Noun, JetErr> {
 /// `plug`: after a successful `vex`, parse `sab` and pair the results.
 pub fn plug(ctx: &mut Context, core: Noun) -> Result<Noun, JetErr> {
     let (vex, sab) = glue_sample(core)?;
-    let v = edge(vex)?;
-    let Some((pv, qv)) = v.ok else {
-        return Ok(vex);
-    };
-    let yit_n = slam(ctx, sab, qv)?;
-    let yit = edge(yit_n)?;
-    let yur = last(v.hair, yit.hair)?;
-    match yit.ok {
-        None => cons(&mut ctx.stack, yur, at(yit_n, 3)?),
-        Some((py, qy)) => {
-            let pair = cons(&mut ctx.stack, pv, py)?;
-            success(ctx, yur, pair, qy)
-        }
-    }
+    sequence(ctx, vex, sab, |ctx, pv, py| cons(&mut ctx.stack, pv, py))
 }
 
 /// `pose`: `vex` if it succeeded, else the alternative `sab` (already given its nail by `;~`, so it is kicked).
