@@ -5,7 +5,7 @@ use crate::interpreter::{nock, signals, Context};
 use crate::noun::Noun;
 use crate::serial::cue_bytes;
 use crate::stack::{NockStack, DEFAULT_STACK_BYTES};
-use crate::text::Print;
+use crate::text::{print_bounded, Print};
 use clap::Args;
 use std::io::Write;
 use std::time::Instant;
@@ -105,6 +105,9 @@ fn source(s: &str) -> NounSource {
     }
 }
 
+/// Longest rendering of one trace entry: a `%mean` may hold a whole vase.
+const TRACE_ENTRY_BYTES: usize = 2000;
+
 /// One trace entry `[tag data]` as a line: the tag as a term, then the data.
 pub fn render_trace_entry(entry: Noun) -> String {
     match entry.as_cell() {
@@ -113,8 +116,12 @@ pub fn render_trace_entry(entry: Noun) -> String {
                 .head()
                 .as_atom()
                 .map(|a| String::from_utf8_lossy(&a.to_bytes()).into_owned());
-            format!("%{} {}", tag.unwrap_or_else(|| "?".into()), Print(c.tail()))
+            format!(
+                "%{} {}",
+                tag.unwrap_or_else(|| "?".into()),
+                print_bounded(c.tail(), TRACE_ENTRY_BYTES)
+            )
         }
-        None => format!("{}", Print(entry)),
+        None => print_bounded(entry, TRACE_ENTRY_BYTES),
     }
 }

@@ -3,6 +3,7 @@
 use crate::eventlog::{EventLog, OpenOptions};
 use crate::serial::cue_bytes;
 use crate::stack::{NockStack, DEFAULT_STACK_BYTES};
+use crate::text::print_bounded;
 use crate::text::urbit::{render_da, render_path, render_term};
 use clap::Args;
 use std::io::Write;
@@ -18,6 +19,9 @@ pub struct LogArgs {
     /// Last event to list.
     #[arg(long)]
     to: Option<u64>,
+    /// Also print each event's noun (cut off after this many bytes; 0 for none).
+    #[arg(long, value_name = "BYTES", default_value_t = 0)]
+    nouns: usize,
 }
 
 pub fn log(args: LogArgs) -> Result<i32, String> {
@@ -61,7 +65,12 @@ pub fn log(args: LogArgs) -> Result<i32, String> {
     for event in log.range(from, to).map_err(|e| e.to_string())? {
         let event = event.map_err(|e| e.to_string())?;
         stack.restore(base);
-        let describe = match cue_bytes(&mut stack, &event.jam) {
+        let decoded = cue_bytes(&mut stack, &event.jam);
+        let text = match (&decoded, args.nouns) {
+            (Ok(n), max) if max > 0 => format!("\n    {}", print_bounded(*n, max)),
+            _ => String::new(),
+        };
+        let describe = match decoded {
             Err(e) => format!("undecodable: {e}"),
             Ok(n) if event.number <= meta.life => match n.as_atom() {
                 Some(_) => "boot: atom".to_string(),
@@ -72,7 +81,7 @@ pub fn log(args: LogArgs) -> Result<i32, String> {
         w(
             &mut out,
             format!(
-                "{:>8} mug {:08x} {:>9} B  {describe}",
+                "{:>8} mug {:08x} {:>9} B  {describe}{text}",
                 event.number,
                 event.mug,
                 event.jam.len()

@@ -35,17 +35,43 @@ fn quick(a: Noun, b: Noun) -> Option<bool> {
     }
 }
 
+/// Cell pairs a comparison walks before it starts remembering the pairs it has seen.
+const PAIRS_BEFORE_MEMO: usize = 4096;
+
+/// The cell pairs a large comparison has already queued. Nouns are DAGs: Hoon batteries share subformulas, and two
+/// copies of one battery need not share in the same places, so a plain tree walk can visit a shared subtree once per
+/// path to it (exponentially often). The answer is the conjunction over all pairs, so a pair seen once need never be
+/// walked again; small comparisons skip the bookkeeping.
+#[derive(Default)]
+struct SeenPairs {
+    walked: usize,
+    seen: rustc_hash::FxHashSet<(u64, u64)>,
+}
+
+impl SeenPairs {
+    /// True the first time the pair of cells `(a, b)` is offered (or while the comparison is still small).
+    #[inline]
+    fn first_visit(&mut self, a: Noun, b: Noun) -> bool {
+        self.walked += 1;
+        self.walked <= PAIRS_BEFORE_MEMO || self.seen.insert((a.raw(), b.raw()))
+    }
+}
+
 /// Structural equality without rewriting anything.
 pub fn noun_eq(a: Noun, b: Noun) -> bool {
     if let Some(v) = quick(a, b) {
         return v;
     }
+    let mut seen = SeenPairs::default();
     let mut todo: Vec<(Noun, Noun)> = vec![(a, b)];
     while let Some((x, y)) = todo.pop() {
         match quick(x, y) {
             Some(true) => {}
             Some(false) => return false,
             None => {
+                if !seen.first_visit(x, y) {
+                    continue;
+                }
                 let (cx, cy) = (x.as_cell().expect("cell"), y.as_cell().expect("cell"));
                 todo.push((cx.tail(), cy.tail()));
                 todo.push((cx.head(), cy.head()));
@@ -85,6 +111,7 @@ pub fn unify(stack: &NockStack, a: &mut Noun, b: &mut Noun) -> bool {
     if mug(*a) != mug(*b) {
         return false;
     }
+    let mut seen = SeenPairs::default();
     let mut todo = vec![Step::Compare(
         Slot { ptr: a, holder: 0 },
         Slot { ptr: b, holder: 0 },
@@ -98,6 +125,7 @@ pub fn unify(stack: &NockStack, a: &mut Noun, b: &mut Noun) -> bool {
                 match quick(nx, ny) {
                     Some(true) => merge(stack, x, y),
                     Some(false) => return false,
+                    None if !seen.first_visit(nx, ny) => {}
                     None => {
                         let (cx, cy) = (nx.as_cell().expect("cell"), ny.as_cell().expect("cell"));
                         let (px, py) = (cx.mem_ptr(), cy.mem_ptr());
@@ -189,6 +217,27 @@ mod tests {
         let x = Atom::from_words(&mut h, &[1, 2]).unwrap().as_noun();
         let y = Atom::from_words(&mut h, &[1, 2]).unwrap().as_noun();
         assert!(noun_eq(x, y));
+    }
+
+    /// Two separately built copies of a DAG whose tree unfolding has 2^200 leaves: each shared subtree is walked
+    /// once per distinct pair, not once per path.
+    #[test]
+    fn equality_of_shared_dags_is_linear() {
+        let mut h = HeapAlloc::new();
+        let s = NockStack::new(1 << 20).unwrap();
+        let dag = |h: &mut HeapAlloc, last: u64| {
+            let mut n = D(7);
+            for i in 0..200 {
+                n = T(h, &[D(i), n, n]).unwrap();
+            }
+            T(h, &[n, D(last)]).unwrap()
+        };
+        let (mut a, mut b, c) = (dag(&mut h, 1), dag(&mut h, 1), dag(&mut h, 2));
+        assert!(noun_eq(a, b));
+        assert!(!noun_eq(a, c));
+        assert!(unify(&s, &mut a, &mut b));
+        let mut c2 = c;
+        assert!(!unify(&s, &mut a, &mut c2));
     }
 
     #[test]

@@ -78,6 +78,8 @@ impl From<Oom> for Error {
 #[derive(Copy, Clone, Debug)]
 pub(crate) enum Halt {
     Crash(Mote),
+    /// A crash inside a jet's own nested computation, with the trace entries it had collected (innermost first).
+    Traced(Mote, Noun),
     Block(Noun),
 }
 

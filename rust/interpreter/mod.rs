@@ -281,11 +281,35 @@ fn cell(n: Noun) -> Result<Cell, Halt> {
     n.as_cell().ok_or(Halt::Crash(Mote::Exit))
 }
 
+/// SIGUSR1 during a computation: what is it doing? Interpreter counters, the jet coverage report (registered cores
+/// kicked as Nock are counted while jet timing is on, `MARS_JET_STATS=1` in the serf) and the nesting depth.
+#[cold]
+fn report_progress(ctx: &Context) {
+    let s = &ctx.stats;
+    let mut text = format!(
+        "mars: progress: {} ops, {} jet hits, {} memo hits, {} collections, nesting {}, stack depth {}\r\n",
+        s.ops,
+        s.jet_hits,
+        s.memo_jet_hits,
+        s.collections,
+        ctx.nesting(),
+        ctx.stack.depth()
+    );
+    for line in ctx.jets.report() {
+        text.push_str(&line);
+        text.push_str("\r\n");
+    }
+    eprint!("{text}");
+}
+
 /// Poll for asynchronous stops and collect the top frame if it has grown; called at every call and loop back-edge.
 #[inline(always)]
 fn at_call(ctx: &mut Context, sub: &mut Noun, fol: &mut Noun) -> Result<(), Halt> {
     let why = ctx.stop.get();
-    if why != 0 {
+    if why == signals::REPORT {
+        ctx.stop.clear();
+        report_progress(ctx);
+    } else if why != 0 {
         ctx.stop.clear();
         return Err(Halt::Crash(if why == signals::TERM {
             Mote::Term
@@ -529,6 +553,7 @@ fn call_arm(ctx: &mut Context, mut core: Noun, axis: Noun) -> Result<Arm, Halt> 
                 }
                 None | Some(Err(JetErr::Punt)) => {}
                 Some(Err(JetErr::Fail(m))) => return Err(Halt::Crash(m)),
+                Some(Err(JetErr::Traced(m, t))) => return Err(Halt::Traced(m, t)),
             }
         }
     }
@@ -769,6 +794,7 @@ fn hint(
                     }
                     Err(JetErr::Punt) => {}
                     Err(JetErr::Fail(m)) => return Err(Halt::Crash(m)),
+                    Err(JetErr::Traced(m, t)) => return Err(Halt::Traced(m, t)),
                 }
             }
         }
@@ -876,9 +902,10 @@ pub(crate) fn edit(
 
 /// Unwind after a crash: pop work items down to the nearest boundary that handles it, collecting the trace.
 fn unwind(ctx: &mut Context, halt: Halt) -> Result<Next, Error> {
-    let mote = match halt {
-        Halt::Crash(m) => m,
-        Halt::Block(_) => Mote::Exit,
+    let (mote, inner) = match halt {
+        Halt::Crash(m) => (m, Noun::ZERO),
+        Halt::Traced(m, t) => (m, t),
+        Halt::Block(_) => (Mote::Exit, Noun::ZERO),
     };
     if mote == Mote::Meme {
         return Err(Error {
@@ -886,10 +913,10 @@ fn unwind(ctx: &mut Context, halt: Halt) -> Result<Next, Error> {
             trace: Noun::ZERO,
         });
     }
-    let mut trace: Vec<Noun> = Vec::new();
+    let mut trace: Vec<Noun> = crate::noun::list_iter(inner).flatten().collect();
     let mut block = match halt {
         Halt::Block(p) => p,
-        Halt::Crash(_) => Noun::ZERO,
+        Halt::Crash(_) | Halt::Traced(..) => Noun::ZERO,
     };
     let is_block = matches!(halt, Halt::Block(_));
     // Boundaries a scry-gate failure must pass through before it is handled (Vere's meta-bail).

@@ -9,6 +9,8 @@ const NONE: u8 = 0;
 pub const INTR: u8 = 1;
 /// SIGTERM arrived during a computation.
 pub const TERM: u8 = 2;
+/// SIGUSR1: print a progress report (jet counters, interpreter statistics) on stderr and go on.
+pub const REPORT: u8 = 3;
 
 /// A flag the interpreter polls; signal handlers and timers set it.
 #[derive(Clone, Default)]
@@ -51,6 +53,13 @@ pub fn install_signal_flags(flag: &StopFlag) -> std::io::Result<()> {
     // SAFETY: as above.
     unsafe {
         signal_hook::low_level::register(SIGTERM, move || b.store(TERM, Ordering::Relaxed))?;
+    }
+    let c = flag.atomic();
+    // SAFETY: as above; a report never overrides a pending stop.
+    unsafe {
+        signal_hook::low_level::register(signal_hook::consts::SIGUSR1, move || {
+            let _ = c.compare_exchange(NONE, REPORT, Ordering::Relaxed, Ordering::Relaxed);
+        })?;
     }
     Ok(())
 }

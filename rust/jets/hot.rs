@@ -5,17 +5,35 @@
 //! root of the small test kernels in `shared/jam` (Ares' legacy test kernel, its gates registered directly under the
 //! root). Each entry also gives the arm axis the jet computes: 2, the `$` arm of a gate or trap.
 
-use super::{bits, crypto, hash, lists, math, memo, parse, serial, sets, sort, tree, virt, JetFn};
+use super::{aura, bits, crypto, hash, lists, math, memo, parse, serial, sets, sort, tree, virt, JetFn};
 
 /// One jet: the location path, the arm axis within the core, the function.
 pub struct HotEntry {
     pub path: &'static str,
     pub axis: u64,
     pub fun: JetFn,
+    /// Whether checking mode may compare this jet with its Nock: not for jets that run their own Nock (the memo
+    /// jets) or that deliberately compute what Vere's jet does rather than what the Hoon says (`fitz`).
+    pub checkable: bool,
 }
 
 const fn j(path: &'static str, fun: JetFn) -> HotEntry {
-    HotEntry { path, axis: 2, fun }
+    HotEntry {
+        path,
+        axis: 2,
+        fun,
+        checkable: true,
+    }
+}
+
+/// A jet that checking mode leaves alone (see [`HotEntry::checkable`]).
+const fn unchecked(path: &'static str, fun: JetFn) -> HotEntry {
+    HotEntry {
+        path,
+        axis: 2,
+        fun,
+        checkable: false,
+    }
 }
 
 pub static HOT: &[HotEntry] = &[
@@ -149,14 +167,15 @@ pub static HOT: &[HotEntry] = &[
     j("k/one/two/tri/qua/plug", parse::plug),
     j("k/one/two/tri/qua/pose", parse::pose),
     j("k/one/two/tri/qua/sfix", parse::sfix),
-    // layer five: the type system's memoised arms
-    j("k/one/two/tri/qua/pen/ut/crop", memo::ut_crop),
-    j("k/one/two/tri/qua/pen/ut/fish", memo::ut_fish),
-    j("k/one/two/tri/qua/pen/ut/fuse", memo::ut_fuse),
-    j("k/one/two/tri/qua/pen/ut/mint", memo::ut_mint),
-    j("k/one/two/tri/qua/pen/ut/mull", memo::ut_mull),
-    j("k/one/two/tri/qua/pen/ut/rest", memo::ut_rest),
-    j(
+    // layer five: aura compatibility (Vere's rule, not the Hoon's) and the type system's memoised arms
+    unchecked("k/one/two/tri/qua/pen/fitz", aura::fitz),
+    unchecked("k/one/two/tri/qua/pen/ut/crop", memo::ut_crop),
+    unchecked("k/one/two/tri/qua/pen/ut/fish", memo::ut_fish),
+    unchecked("k/one/two/tri/qua/pen/ut/fuse", memo::ut_fuse),
+    unchecked("k/one/two/tri/qua/pen/ut/mint", memo::ut_mint),
+    unchecked("k/one/two/tri/qua/pen/ut/mull", memo::ut_mull),
+    unchecked("k/one/two/tri/qua/pen/ut/rest", memo::ut_rest),
+    unchecked(
         "k/one/two/tri/qua/pen/ut/nest/nest-in/nest-dext",
         memo::ut_nest_dext,
     ),

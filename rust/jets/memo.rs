@@ -149,9 +149,10 @@ fn run_arm(ctx: &mut Context, core: Noun) -> Result<Noun, JetErr> {
     Ok(crate::interpreter::nock(ctx, core, arm)?)
 }
 
-/// The `ut` core's `vet` flag (axis 118), or 0 where the core has no such axis.
+/// The `ut` core's `vet` flag (axis 59 in Hoon 140: the payload is `[sut [fan rib vet] context]`), or 0 where the
+/// core has no such axis.
 fn vet(van: Noun) -> Noun {
-    at(van, 118).unwrap_or(D(0))
+    at(van, 59).unwrap_or(D(0))
 }
 
 /// A `ut` arm gate `core` whose sample is the whole key material: cache by `[tag vet sut sample battery]`.

@@ -22,6 +22,7 @@
 //! root frame or outside the NockStack) are kept as they are and reported through [`Roots`] so that whoever moves
 //! them (the serf, between events) can update them.
 
+pub mod aura;
 pub mod bits;
 pub mod crypto;
 pub mod hash;
@@ -48,8 +49,6 @@ use crate::mug::mug;
 use crate::noun::{slot, Alloc, Atom, Cell, HeapAlloc, IndirectBuilder, Noun, Oom, D};
 use crate::stack::{NockStack, Roots};
 use std::cell::Cell as StdCell;
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::time::Instant;
 
 /// Why a jet did not produce a product.
@@ -59,6 +58,9 @@ pub enum JetErr {
     Punt,
     /// The computation fails with this mote, exactly as the Nock would.
     Fail(Mote),
+    /// The jet's own nested computation failed with this mote and trace (a list, innermost first), which the
+    /// crash keeps, as the Nock's would.
+    Traced(Mote, Noun),
 }
 
 impl From<crate::noun::Oom> for JetErr {
@@ -69,7 +71,11 @@ impl From<crate::noun::Oom> for JetErr {
 
 impl From<crate::interpreter::Error> for JetErr {
     fn from(e: crate::interpreter::Error) -> JetErr {
-        JetErr::Fail(e.mote)
+        if e.trace.is_allocated() {
+            JetErr::Traced(e.mote, e.trace)
+        } else {
+            JetErr::Fail(e.mote)
+        }
     }
 }
 
@@ -89,28 +95,7 @@ pub struct Jet {
 /// Words of the battery mug filter (a power of two).
 const FILTER_WORDS: usize = 1024;
 
-/// A multiplicative hasher for keys that are already well-distributed words (noun pointers, mugs).
-#[derive(Default)]
-struct WordHasher(u64);
-
-impl Hasher for WordHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = (self.0.rotate_left(8) ^ *b as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        }
-    }
-    fn write_u64(&mut self, v: u64) {
-        self.0 = (v ^ (v >> 29)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    }
-    fn write_u32(&mut self, v: u32) {
-        self.write_u64(v as u64)
-    }
-}
-
-type WordMap<K, V> = HashMap<K, V, BuildHasherDefault<WordHasher>>;
+type WordMap<K, V> = rustc_hash::FxHashMap<K, V>;
 
 /// Where a location's parent is.
 #[derive(Copy, Clone, Debug)]
@@ -698,9 +683,7 @@ pub fn kick(ctx: &mut Context, jet: Jet, core: Noun, axis: Noun) -> Option<Resul
     };
     // In checking mode only the outermost jet is compared: a check of a jet nested in another jet's check would
     // double the work at every level.
-    // Memoising jets run their own Nock: checking them would compare the Nock with itself, uncached.
-    let checked =
-        ctx.jets.jet_check && ctx.jets.check_depth == 0 && !hot::HOT[h].path.contains("/ut/");
+    let checked = ctx.jets.jet_check && ctx.jets.check_depth == 0 && hot::HOT[h].checkable;
     if checked {
         ctx.jets.check_depth += 1;
     }
@@ -745,7 +728,7 @@ fn check(
         (Ok(a), Ok(b)) => noun_eq(*a, *b),
         (Err(_), Err(_)) => true,
         (Ok(_), Err(e)) => e.mote != Mote::Exit,
-        (Err(JetErr::Fail(m)), Ok(_)) => *m != Mote::Exit,
+        (Err(JetErr::Fail(m) | JetErr::Traced(m, _)), Ok(_)) => *m != Mote::Exit,
         (Err(JetErr::Punt), Ok(_)) => true,
     };
     if !agree {

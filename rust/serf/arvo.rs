@@ -5,6 +5,8 @@
 
 use crate::interpreter::{nock, signals, Context, Error, Mote};
 use crate::noun::{slot, tas, Atom, Cell, HeapAlloc, Noun, D, T};
+use crate::text::print_bounded;
+use crate::text::urbit::{render_path, render_tank};
 
 /// Formulas used on every event, built once outside the NockStack (so they never move).
 pub struct Formulas {
@@ -144,4 +146,39 @@ pub fn render_trace(ctx: &mut Context, f: &Formulas, kernel: Noun, trace: Noun) 
         Ok(c.tail())
     })();
     r.unwrap_or(Noun::ZERO)
+}
+
+/// CPU time allowed for one `%mean` trap of a trace rendered without a kernel.
+const TRAP_MIL: u64 = 2_000;
+
+/// Render a Nock trace without a kernel (a failed boot lifecycle), one line per entry, innermost first: `%mean`
+/// entries are tanks or traps producing tanks (a trap is run, with a time limit), `%spot` entries a source path and
+/// range; anything else is printed as a noun, cut short.
+pub fn render_trace_lines(ctx: &mut Context, trace: Noun) -> Vec<String> {
+    let mut lines = Vec::new();
+    for entry in crate::noun::list_iter(trace).flatten() {
+        let rendered = entry.as_cell().and_then(|c| {
+            if c.head() == tas("mean") {
+                let tank = match c.tail().as_cell() {
+                    Some(t) if t.head().is_cell() => {
+                        let kick = T(&mut ctx.stack, &[D(9), D(2), D(0), D(1)]).ok()?;
+                        run_limited(ctx, TRAP_MIL, c.tail(), kick).ok()?
+                    }
+                    _ => c.tail(),
+                };
+                Some(render_tank(tank))
+            } else if c.head() == tas("spot") {
+                let spot = c.tail().as_cell()?;
+                Some(format!(
+                    "{} {}",
+                    render_path(spot.head()),
+                    print_bounded(spot.tail(), 100)
+                ))
+            } else {
+                None
+            }
+        });
+        lines.push(rendered.unwrap_or_else(|| crate::cli::render_trace_entry(entry)));
+    }
+    lines
 }

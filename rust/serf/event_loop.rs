@@ -178,8 +178,8 @@ impl Serf {
             let kernel = self.state.kernel;
             arvo::render_trace(&mut self.ctx, &self.f, kernel, e.trace)
         } else {
-            for entry in list_iter(e.trace).flatten() {
-                eprint!("mars: trace: {}\r\n", crate::cli::render_trace_entry(entry));
+            for line in arvo::render_trace_lines(&mut self.ctx, e.trace) {
+                eprint!("mars: trace: {line}\r\n");
             }
             Noun::ZERO
         };

@@ -196,6 +196,8 @@ fn run(args: SerfArgs, input: File, output: File) -> i32 {
     if state.cold.is_cell() {
         ctx.jets.reload(&ctx.stack, state.cold);
     }
+    // Count kicks of registered cores that run as Nock, for the SIGUSR1 progress report.
+    ctx.jets.timing = std::env::var("MARS_JET_STATS").is_ok_and(|v| v == "1");
     let cold_registered = ctx.jets.registered();
     let trace = if args.flags.trace() {
         match trace::TraceFile::create(&args.pier) {

@@ -9,7 +9,6 @@ use super::BitReader;
 use crate::noun::{Alloc, Atom, Cell, IndirectBuilder, Noun, Oom};
 use std::collections::HashMap;
 use std::fmt;
-use std::hash::{BuildHasherDefault, Hasher};
 
 /// Why a cue failed.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -53,25 +52,7 @@ impl From<Oom> for CueError {
     }
 }
 
-/// Offsets are distinct, dense-ish integers: a multiplicative hash is enough.
-#[derive(Default)]
-struct OffsetHasher(u64);
-
-impl Hasher for OffsetHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = (self.0 ^ *b as u64).wrapping_mul(0x100_0000_01b3);
-        }
-    }
-    fn write_u64(&mut self, v: u64) {
-        self.0 = v.wrapping_mul(0x9e37_79b9_7f4a_7c15).rotate_left(29);
-    }
-}
-
-type OffsetMap = HashMap<u64, Noun, BuildHasherDefault<OffsetHasher>>;
+type OffsetMap = rustc_hash::FxHashMap<u64, Noun>;
 
 /// A `rub`: the value's bit length `b` (saturated) and the number of bits the length prefix and value take.
 struct Rub {

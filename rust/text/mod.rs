@@ -6,4 +6,4 @@ mod print;
 pub mod urbit;
 
 pub use parse::{parse_noun, ParseError};
-pub use print::Print;
+pub use print::{print_bounded, Print};

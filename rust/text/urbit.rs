@@ -102,7 +102,7 @@ pub fn render_tank(tank: Noun) -> String {
         Some(s)
     }
     fn go(tank: Noun, depth: usize) -> String {
-        let fallback = || format!("{}", crate::text::Print(tank));
+        let fallback = || crate::text::print_bounded(tank, 2000);
         let Some(c) = tank.as_cell() else {
             return fallback();
         };
