@@ -2,7 +2,7 @@
 
 use crate::eventlog::{EventLog, Meta};
 use crate::king::{
-    parse_pill, test_pill, BootOptions, Chatter, King, PlayResult, SpawnOptions, WorkResult,
+    cards, parse_pill, test_pill, BootOptions, Chatter, King, PlayResult, SpawnOptions, WorkResult,
 };
 use crate::noun::{list_iter, tas, HeapAlloc, D, T};
 use crate::serial::{cue_bytes, jam_to_bytes};
@@ -29,6 +29,13 @@ pub struct BootArgs {
     /// Loom size (NockStack bytes) as a power of two.
     #[arg(long, default_value_t = 31)]
     loom: u8,
+    /// Do not send the events a king's drivers send on start (`%wyrd %wack %verb`, `%blew %hail`, `%boat`, the
+    /// `%born`s and `%live`).
+    #[arg(long)]
+    no_start: bool,
+    /// Type this line into the dojo and press Enter (repeatable); what the terminal draws is printed.
+    #[arg(long, value_name = "LINE")]
+    dojo: Vec<String>,
 }
 
 fn ship(s: &str) -> Result<u128, String> {
@@ -77,6 +84,54 @@ fn read_log(king: &mut King, pier: &Path) -> Result<Option<EventLog>, String> {
     }
     king.log = events;
     Ok(Some(log))
+}
+
+/// Send one event with `%work`, log what the serf committed, and report it (every event if `verbose`, else only
+/// failures). Returns the effects (`~` if the event failed).
+fn send(
+    king: &mut King,
+    log: Option<&mut EventLog>,
+    ovum: crate::noun::Noun,
+    verbose: bool,
+) -> Result<crate::noun::Noun, String> {
+    let t = Instant::now();
+    let result = king.work(0, ovum).map_err(|e| e.to_string())?;
+    if let (WorkResult::Done { eve, mug, .. } | WorkResult::Swap { eve, mug, .. }, Some(l)) =
+        (&result, log)
+    {
+        append_events(l, king, *eve, &[*mug])?;
+    }
+    match result {
+        WorkResult::Done { eve, mug, effects } => {
+            if verbose {
+                eprintln!(
+                    "event {eve}: done, mug {mug:#010x}, {} effects ({:.2} ms)",
+                    list_iter(effects).count(),
+                    ms(t)
+                );
+            }
+            Ok(effects)
+        }
+        WorkResult::Swap { eve, mug, .. } => {
+            eprintln!(
+                "event {eve}: failed; %crud logged instead (swap), mug {mug:#010x} ({:.2} ms)",
+                ms(t)
+            );
+            Ok(crate::noun::Noun::ZERO)
+        }
+        WorkResult::Bail { goofs } => {
+            eprintln!(
+                "event: bail {} ({:.2} ms)",
+                goofs
+                    .iter()
+                    .map(|g| g.mote_name())
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                ms(t)
+            );
+            Ok(crate::noun::Noun::ZERO)
+        }
+    }
 }
 
 fn ms(t: Instant) -> f64 {
@@ -163,6 +218,16 @@ pub fn boot(a: BootArgs) -> Result<i32, String> {
             ms(t)
         );
     }
+    if !a.no_start && king.event() > 0 {
+        let mut o = BootOptions::new(ship);
+        o.verbose = a.flags & 16 != 0;
+        let now = king.now();
+        let ova = cards::start_ova(&mut king.heap, &o, now).map_err(|e| e.to_string())?;
+        for ovum in ova {
+            send(&mut king, log.as_mut(), ovum, true)?;
+        }
+        eprintln!("start: driver events sent, serf at event {}", king.event());
+    }
     if let Some(f) = &a.events {
         let text = std::fs::read_to_string(f).map_err(|e| format!("{}: {e}", f.display()))?;
         let mut n = 0;
@@ -173,38 +238,20 @@ pub fn boot(a: BootArgs) -> Result<i32, String> {
             }
             let ovum = crate::text::parse_noun(&mut king.heap, line)
                 .map_err(|e| format!("{}:{}: {e}", f.display(), i + 1))?;
-            let t = Instant::now();
-            let result = king.work(0, ovum).map_err(|e| e.to_string())?;
-            if let (
-                WorkResult::Done { eve, mug, .. } | WorkResult::Swap { eve, mug, .. },
-                Some(l),
-            ) = (&result, log.as_mut())
-            {
-                append_events(l, &king, *eve, &[*mug])?;
-            }
-            match result {
-                WorkResult::Done { eve, mug, effects } => eprintln!(
-                    "event {eve}: done, mug {mug:#010x}, {} effects ({:.2} ms)",
-                    list_iter(effects).count(),
-                    ms(t)
-                ),
-                WorkResult::Swap { eve, mug, .. } => eprintln!(
-                    "event {eve}: failed; %crud logged instead (swap), mug {mug:#010x} ({:.2} ms)",
-                    ms(t)
-                ),
-                WorkResult::Bail { goofs } => eprintln!(
-                    "event: bail {} ({:.2} ms)",
-                    goofs
-                        .iter()
-                        .map(|g| g.mote_name())
-                        .collect::<Vec<_>>()
-                        .join(" "),
-                    ms(t)
-                ),
-            }
+            send(&mut king, log.as_mut(), ovum, true)?;
             n += 1;
         }
         eprintln!("events: {n} sent, serf at event {}", king.event());
+    }
+    for line in &a.dojo {
+        eprintln!("dojo: {line}");
+        let ova = cards::type_line(&mut king.heap, line).map_err(|e| e.to_string())?;
+        for ovum in ova {
+            let effects = send(&mut king, log.as_mut(), ovum, false)?;
+            for text in cards::blit_text(effects) {
+                println!("{text}");
+            }
+        }
     }
     let t = Instant::now();
     let status = king.shutdown().map_err(|e| e.to_string())?;

@@ -43,6 +43,7 @@ pub fn eval(args: EvalArgs) -> Result<i32, String> {
     let stack = NockStack::new(args.stack_mib << 20)
         .map_err(|e| format!("cannot reserve the NockStack: {e}"))?;
     let mut ctx = Context::new(stack, 50_000);
+    ctx.set_native_stack_budget(crate::interpreter::THREAD_STACK_BUDGET);
     ctx.jets.disabled = args.no_jets;
     ctx.jets.timing = args.stats;
     ctx.jets.jet_check |= args.jet_check;

@@ -139,6 +139,7 @@ pub fn play(a: PlayArgs) -> Result<i32, String> {
     let stack = NockStack::new(a.stack_mib << 20)
         .map_err(|e| format!("cannot reserve the NockStack: {e}"))?;
     let mut ctx = Context::new(stack, 50_000);
+    ctx.set_native_stack_budget(crate::interpreter::THREAD_STACK_BUDGET);
     ctx.jets.timing = a.trace.is_some();
     let f = Formulas::new();
     let mut snap = JamSnapshot::new(&a.pier, a.snapshot == SnapshotKind::None);

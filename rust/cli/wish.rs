@@ -49,6 +49,7 @@ pub fn wish(a: WishArgs) -> Result<i32, String> {
     let stack =
         NockStack::new(8 << 30).map_err(|e| format!("cannot reserve the NockStack: {e}"))?;
     let mut ctx = Context::new(stack, 50_000);
+    ctx.set_native_stack_budget(crate::interpreter::THREAD_STACK_BUDGET);
     ctx.jets.disabled = a.no_jets;
     ctx.jets.jet_check |= a.jet_check;
     ctx.jets.timing = a.stats;

@@ -51,11 +51,24 @@ pub struct Stats {
 
 /// Words a frame may allocate before its first in-place collection.
 const MIN_NURSERY_WORDS: usize = 4 << 20;
-/// Deepest nesting of native interpreter entries (jets calling back into Nock) before `%over`.
-const MAX_NESTING: usize = 2048;
-/// Beyond this nesting, jets punt so that the Nock runs in the current entry instead of nesting deeper (jets that
-/// call gates would otherwise turn deep recursion in Hoon into `%over`).
-pub const JET_NESTING_LIMIT: usize = MAX_NESTING * 3 / 4;
+/// Native stack the interpreter's nested entries (jets calling back into Nock) may use unless told otherwise
+/// ([`Context::set_native_stack_budget`]): safe on any thread with the default 2 MiB stack.
+const DEFAULT_NATIVE_STACK_BUDGET: usize = 1 << 20;
+
+/// Native stack of the threads that run computations in the serf and the command-line tools: nested interpreter
+/// entries need room (each `+mint` of a long `=/` chain nests one).
+pub const THREAD_STACK_BYTES: usize = 1 << 30;
+
+/// The budget [`Context::set_native_stack_budget`] gets on a [`THREAD_STACK_BYTES`] thread: all but a margin for
+/// whatever runs below the interpreter's outermost entry.
+pub const THREAD_STACK_BUDGET: usize = THREAD_STACK_BYTES - (64 << 20);
+
+/// The address of a local variable: where the native stack is now (it grows down).
+#[inline(always)]
+fn native_stack_pointer() -> usize {
+    let marker = 0u8;
+    std::hint::black_box(&marker) as *const u8 as usize
+}
 
 /// Everything a computation needs besides its subject and formula.
 pub struct Context {
@@ -73,6 +86,9 @@ pub struct Context {
     gc_limit: Vec<usize>,
     /// Native entries into the interpreter currently active.
     nesting: usize,
+    /// Native stack pointer at the outermost entry, and the bytes below it nested entries may use.
+    native_base: usize,
+    native_budget: usize,
     start: Instant,
 }
 
@@ -80,6 +96,26 @@ impl Context {
     /// Native entries into the interpreter currently active (jets calling back into Nock).
     pub fn nesting(&self) -> usize {
         self.nesting
+    }
+
+    /// Native stack bytes the current computation's nested entries use.
+    pub fn native_stack_used(&self) -> usize {
+        if self.nesting == 0 {
+            return 0;
+        }
+        self.native_base.saturating_sub(native_stack_pointer())
+    }
+
+    /// Let nested entries use up to `bytes` of native stack (leave a margin below the thread's real size). Deep
+    /// recursion through jets is legitimate: compiling a long `=/` chain nests a `+mint` per line.
+    pub fn set_native_stack_budget(&mut self, bytes: usize) {
+        self.native_budget = bytes;
+    }
+
+    /// Jets punt when the native stack is this full, so that the Nock runs in the current entry instead of nesting
+    /// deeper (jets that call gates would otherwise turn deep recursion in Hoon into `%over`).
+    pub fn jets_should_punt(&self) -> bool {
+        self.native_stack_used() >= self.native_budget / 4 * 3
     }
 
     pub fn new(stack: NockStack, cache_entries: usize) -> Context {
@@ -94,6 +130,8 @@ impl Context {
             scry: Vec::new(),
             gc_limit: Vec::new(),
             nesting: 0,
+            native_base: 0,
+            native_budget: DEFAULT_NATIVE_STACK_BUDGET,
             start: Instant::now(),
         }
     }
@@ -172,7 +210,9 @@ pub fn slam(ctx: &mut Context, gate: Noun, sample: Noun) -> Result<Noun, Error> 
 
 /// A native entry into the interpreter.
 fn enter(ctx: &mut Context, sub: Noun, fol: Noun, scry_gate: Option<Noun>) -> Result<Noun, Error> {
-    if ctx.nesting >= MAX_NESTING {
+    if ctx.nesting == 0 {
+        ctx.native_base = native_stack_pointer();
+    } else if ctx.native_stack_used() >= ctx.native_budget {
         return Err(Error {
             mote: Mote::Over,
             trace: Noun::ZERO,
@@ -287,12 +327,14 @@ fn cell(n: Noun) -> Result<Cell, Halt> {
 fn report_progress(ctx: &Context) {
     let s = &ctx.stats;
     let mut text = format!(
-        "mars: progress: {} ops, {} jet hits, {} memo hits, {} collections, nesting {}, stack depth {}\r\n",
+        "mars: progress: {} ops, {} jet hits, {} memo hits, {} collections, nesting {} ({} KiB of native stack), \
+         stack depth {}\r\n",
         s.ops,
         s.jet_hits,
         s.memo_jet_hits,
         s.collections,
         ctx.nesting(),
+        ctx.native_stack_used() >> 10,
         ctx.stack.depth()
     );
     for line in ctx.jets.report() {

@@ -672,7 +672,7 @@ impl Dashboard {
 /// mode also run the Nock and compare. `None` means the jet punted: run the Nock.
 pub fn kick(ctx: &mut Context, jet: Jet, core: Noun, axis: Noun) -> Option<Result<Noun, JetErr>> {
     let h = jet.hot as usize;
-    if ctx.nesting() >= crate::interpreter::JET_NESTING_LIMIT {
+    if ctx.jets_should_punt() {
         ctx.jets.stats[h].punts += 1;
         return None;
     }

@@ -5,6 +5,7 @@
 //! event instead of the original on `%swap`), and after a restart replays the log from the serf's snapshot in batches
 //! of at most 500 events. Every reply is checked by [`driver::SerfProcess`].
 
+pub mod cards;
 pub mod date;
 pub mod driver;
 pub mod pill;

@@ -1,7 +1,6 @@
 //! Pills and the boot sequence, assembled as the P1 king does (king-protocol.md §4.1, §4.2).
 
-use crate::mug::mug;
-use crate::noun::{cord, list, list_iter, tas, Atom, HeapAlloc, Noun, Oom, D, T};
+use crate::noun::{list_iter, tas, Atom, HeapAlloc, Noun, Oom, T};
 use crate::serial::cue_bytes;
 
 /// A parsed `[%pill nam bot mod use]`.
@@ -87,49 +86,24 @@ impl BootOptions {
     }
 }
 
-/// The kelvins the P1 king sends in `%wyrd`.
-const KELVINS: [(&str, u64); 5] = [
-    ("zuse", 417),
-    ("lull", 328),
-    ("arvo", 240),
-    ("hoon", 140),
-    ("nock", 4),
-];
-
 /// The boot sequence: `bot` verbatim, then `[t+k·2^48 ovum]` for the wisps `%wyrd %whom %wack %verb`, the pill's
 /// `mod`, the `%boot [%fake ship]` event on `/d/term/1`, and the pill's `use`.
 pub fn boot_sequence(h: &mut HeapAlloc, pill: &Pill, o: &BootOptions) -> Result<Vec<Noun>, Oom> {
-    let arvo_wire = T(h, &[D(0), tas("arvo"), D(0)])?;
+    let arvo_wire = super::cards::arvo_wire(h)?;
     let mut ova = Vec::new();
-    // %wyrd [[non rev] kel]
-    let now_atom = Atom::from_u128(h, o.now)?;
-    let non = cord(h, &super::date::scot_uv(mug(now_atom.as_noun()) as u128))?;
-    let ver = cord(h, &format!("~.{}", o.version))?;
-    let rev = list(h, &[tas("vere"), ver])?;
-    let mut kel = Vec::new();
-    for (name, k) in KELVINS {
-        kel.push(T(h, &[tas(name), D(k)])?);
-    }
-    let kel = list(h, &kel)?;
-    // Vere: `u3nt(c3__wyrd, u3nc(sen, ver), kel)`, i.e. `[%wyrd [non rev] kel]`: a kernel that clams the card as
-    // `[%wyrd p=vere]` with `vere = [[non=@ta rev=path] kel=wynn]` rejects the flat `[%wyrd non rev kel]`.
-    let vere = T(h, &[non, rev])?;
-    let wyrd = T(h, &[tas("wyrd"), vere, kel])?;
+    let wyrd = super::cards::wyrd(h, o.now, &o.version)?;
     ova.push(T(h, &[arvo_wire, wyrd])?);
     // %whom ship
     let ship = Atom::from_u128(h, o.ship)?.as_noun();
     let whom = T(h, &[tas("whom"), ship])?;
     ova.push(T(h, &[arvo_wire, whom])?);
-    // %wack eny
-    let eny = Atom::from_bytes(h, &o.eny)?.as_noun();
-    let wack = T(h, &[tas("wack"), eny])?;
+    let wack = super::cards::wack(h, &o.eny)?;
     ova.push(T(h, &[arvo_wire, wack])?);
-    // %verb (unit ?)
-    let verb = T(h, &[tas("verb"), D(0), Noun::flag(!o.verbose)])?;
+    let verb = super::cards::verb(h, o.verbose)?;
     ova.push(T(h, &[arvo_wire, verb])?);
     ova.extend_from_slice(&pill.mod_);
     // %boot lite [%fake ship] on /d/term/1
-    let term_wire = T(h, &[tas("d"), tas("term"), tas("1"), D(0)])?;
+    let term_wire = super::cards::term_wire(h)?;
     let vent = T(h, &[tas("fake"), ship])?;
     let boot = T(h, &[tas("boot"), Noun::flag(o.lite), vent])?;
     ova.push(T(h, &[term_wire, boot])?);

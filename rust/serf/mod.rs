@@ -29,8 +29,6 @@ use std::rc::Rc;
 pub const HOON_KELVIN: u64 = 141;
 /// Nock kelvin reported in `%ripe`.
 pub const NOCK_KELVIN: u64 = 4;
-/// Native stack of the serf thread.
-const THREAD_STACK_BYTES: usize = 512 << 20;
 
 /// Entry point: `args` are the arguments after `serf`. Returns the exit status.
 pub fn main(args: &[String]) -> i32 {
@@ -58,7 +56,7 @@ pub fn main(args: &[String]) -> i32 {
     };
     let thread = std::thread::Builder::new()
         .name("serf".into())
-        .stack_size(THREAD_STACK_BYTES)
+        .stack_size(crate::interpreter::THREAD_STACK_BYTES)
         .spawn(move || run(args, input, output));
     match thread.map(|t| t.join()) {
         Ok(Ok(code)) => code,
@@ -159,6 +157,7 @@ fn run(args: SerfArgs, input: File, output: File) -> i32 {
         }
     };
     let mut ctx = Context::new(stack, args.cache_size as usize);
+    ctx.set_native_stack_budget(crate::interpreter::THREAD_STACK_BUDGET);
     let out = Rc::new(RefCell::new(Output::new(output)));
     ctx.slog = Box::new(SerfSlog {
         out: out.clone(),

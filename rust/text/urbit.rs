@@ -104,7 +104,12 @@ pub fn render_tank(tank: Noun) -> String {
     fn go(tank: Noun, depth: usize) -> String {
         let fallback = || crate::text::print_bounded(tank, 2000);
         let Some(c) = tank.as_cell() else {
-            return fallback();
+            // Kernels also slog bare cords (`'clay: kernel updated'`).
+            return tank
+                .as_atom()
+                .and_then(|a| String::from_utf8(a.to_bytes()).ok())
+                .filter(|t| !t.is_empty() && !t.chars().any(char::is_control))
+                .unwrap_or_else(fallback);
         };
         let tag = c.head();
         if tag == crate::noun::tas("leaf") {
@@ -144,6 +149,17 @@ mod tests {
         assert_eq!(render_da(a), "~2023.11.14..22.13.20..8000");
         let b = Atom::from_words(&mut h, &[0, DA_UNIX_EPOCH]).unwrap();
         assert_eq!(render_da(b), "~1970.1.1..00.00.00");
+    }
+
+    #[test]
+    fn tanks() {
+        let mut h = HeapAlloc::new();
+        let leaf = parse_noun(&mut h, "[%leaf 104 105 0]").unwrap();
+        assert_eq!(render_tank(leaf), "hi");
+        let cord = crate::noun::cord(&mut h, "clay: kernel updated").unwrap();
+        assert_eq!(render_tank(cord), "clay: kernel updated");
+        assert_eq!(render_tank(Noun::ZERO), "0");
+        assert_eq!(render_tank(crate::noun::D(7)), "7");
     }
 
     #[test]
