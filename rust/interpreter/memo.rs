@@ -2,7 +2,7 @@
 //! collections and events. Bounded by an entry count (the king's cache-size argument); when full it starts over.
 
 use crate::equality::NounMap;
-use crate::noun::{rebuild, Alloc, Cell, HeapAlloc, IndirectBuilder, Noun, Oom};
+use crate::noun::{copy_selected, Alloc, HeapAlloc, Noun, Oom};
 use crate::stack::NockStack;
 use std::collections::HashMap;
 
@@ -42,14 +42,18 @@ impl MemoCache {
         self.arena = HeapAlloc::new();
     }
 
-    pub fn get(&mut self, key: Noun) -> Option<Noun> {
-        let r = self.map.get(key).copied();
-        if r.is_some() {
-            self.hits += 1;
-        } else {
+    /// The product cached for `key`, copied onto `stack`: a computation never holds a reference into the cache's
+    /// own memory, which is freed whenever the cache starts over (possibly in the middle of the computation) and is
+    /// not where a store looks for the state's nouns.
+    pub fn get(&mut self, stack: &mut NockStack, key: Noun) -> Result<Option<Noun>, Oom> {
+        let Some(&v) = self.map.get(key) else {
             self.misses += 1;
-        }
-        r
+            return Ok(None);
+        };
+        self.hits += 1;
+        let arena = &self.arena;
+        let copy = copy_selected(stack, v, &mut HashMap::new(), |a| arena.contains(a))?;
+        Ok(Some(copy))
     }
 
     /// Store `value` for `key`, copying both out of the NockStack. Entries whose key or value has a large volatile
@@ -128,20 +132,5 @@ pub fn copy_out<A: Alloc + ?Sized>(
             stack.is_volatile(a)
         }
     };
-    rebuild(n, seen, volatile, |x, kids| {
-        let copy = match kids {
-            Some((h, t)) => Cell::new(dest, h, t)?.as_noun(),
-            None => {
-                let atom = x.as_atom().expect("atom");
-                let words = atom.words();
-                let (b, data) = IndirectBuilder::alloc(dest, words.len())?;
-                data.copy_from_slice(words);
-                b.finish().as_noun()
-            }
-        };
-        if let Some(m) = x.cached_mug() {
-            copy.set_cached_mug(m);
-        }
-        Ok(copy)
-    })
+    copy_selected(dest, n, seen, volatile)
 }

@@ -47,7 +47,12 @@ pub struct Stats {
     pub collections: u64,
     /// Products found in the memoising jets' cache.
     pub memo_jet_hits: u64,
+    /// Times the memo trie was dropped because the NockStack was filling up.
+    pub memo_drops: u64,
 }
+
+/// A collection that leaves less than this fraction (1/n) of the NockStack free drops the memo trie.
+const MEMO_DROP_FREE_FRACTION: usize = 4;
 
 /// Words a frame may allocate before its first in-place collection.
 const MIN_NURSERY_WORDS: usize = 4 << 20;
@@ -375,7 +380,14 @@ fn collect(ctx: &mut Context, sub: &mut Noun, fol: &mut Noun) -> Result<(), Halt
         stack, jets, scry, ..
     } = ctx;
     let mut roots = ((sub, fol), (jets, scry));
-    let live = stack.collect_top(&mut roots)?;
+    let mut live = stack.collect_top(&mut roots)?;
+    // Under memory pressure the computation's memo trie (a cache, pinned across frames) goes first: one long
+    // computation, such as a boot compiling every file of a desk, would otherwise keep every type it ever checked.
+    if stack.free_words() < stack.size_bytes() / 8 / MEMO_DROP_FREE_FRACTION && !stack.pinned().is_atom() {
+        stack.set_pinned(Noun::ZERO);
+        ctx.stats.memo_drops += 1;
+        live = stack.collect_top(&mut roots)?;
+    }
     ctx.stats.collections += 1;
     *ctx.gc_limit.last_mut().expect("a frame") = MIN_NURSERY_WORDS.max(live * 2);
     Ok(())
@@ -810,7 +822,7 @@ fn hint(
             if let Some(v) = crate::jets::memo::memo_hint_get(ctx, key) {
                 return Ok(Some(v));
             }
-            if let Some(v) = ctx.cache.get(key) {
+            if let Some(v) = ctx.cache.get(&mut ctx.stack, key)? {
                 return Ok(Some(v));
             }
             push2(&mut ctx.stack, key, OP_MEMO)?;

@@ -173,6 +173,9 @@ pub struct Dashboard {
     /// Batteries on the NockStack already matched, by address: battery index, and the frame stamp that says whether
     /// the address still holds the same noun.
     stack_ptrs: std::cell::RefCell<WordMap<u64, (u32, usize, u64)>>,
+    /// Batteries outside the NockStack (the persistent arena) already matched, by address. Valid until that memory
+    /// is collected: stores call [`Dashboard::forget_far_addresses`] when they free or move nouns.
+    far_ptrs: std::cell::RefCell<WordMap<u64, u32>>,
 }
 
 /// Entries of the stack-address battery cache before it starts over.
@@ -250,7 +253,7 @@ impl Dashboard {
         if let Some(&i) = self.by_ptr.get(&b.raw()) {
             return Some(i);
         }
-        if let Some(i) = self.stack_ptr_hit(stack, b) {
+        if let Some(i) = self.address_hit(stack, b) {
             return Some(i);
         }
         let cands = self.by_mug.get(&m)?;
@@ -259,27 +262,48 @@ impl Dashboard {
             .copied()
             .find(|&i| noun_eq(self.bats[i as usize].battery, b));
         if let Some(i) = found {
-            self.remember_stack_ptr(stack, b, i);
+            self.remember_address(stack, b, i);
         }
         found
     }
 
-    /// A battery on the NockStack already matched at this address, if the frame holding it has not been disturbed
-    /// since (see [`NockStack::ptr_stamp`]): the structural comparison of a large battery is then skipped.
+    /// Forget the batteries matched by address outside the NockStack: their memory is about to be freed or moved
+    /// (a collection of the persistent arena, a compaction).
+    pub fn forget_far_addresses(&self) {
+        self.far_ptrs.borrow_mut().clear();
+    }
+
+    /// A battery already matched at this address, if the address still holds it: on the stack, if the frame holding
+    /// it has not been disturbed since (see [`NockStack::ptr_stamp`]); elsewhere, if nothing was collected since and
+    /// (as a second guard) the noun there still has the battery's mug.
+    #[inline]
+    fn address_hit(&self, stack: &NockStack, b: Noun) -> Option<u32> {
+        if stack.in_stack(b.addr()) {
+            return self.stack_ptr_hit(stack, b);
+        }
+        let bi = *self.far_ptrs.borrow().get(&b.raw())?;
+        (b.cached_mug() == Some(self.bats[bi as usize].mug)).then_some(bi)
+    }
+
+    fn remember_address(&self, stack: &NockStack, b: Noun, bi: u32) {
+        if stack.in_stack(b.addr()) {
+            return self.remember_stack_ptr(stack, b, bi);
+        }
+        let mut far = self.far_ptrs.borrow_mut();
+        if far.len() >= STACK_PTR_CACHE_ENTRIES {
+            far.clear();
+        }
+        far.insert(b.raw(), bi);
+    }
+
     #[inline]
     fn stack_ptr_hit(&self, stack: &NockStack, b: Noun) -> Option<u32> {
-        if !stack.in_stack(b.addr()) {
-            return None;
-        }
         let cache = self.stack_ptrs.borrow();
         let &(bi, depth, t) = cache.get(&b.raw())?;
         stack.ptr_stamp_valid(depth, t).then_some(bi)
     }
 
     fn remember_stack_ptr(&self, stack: &NockStack, b: Noun, bi: u32) {
-        if !stack.in_stack(b.addr()) {
-            return;
-        }
         let mut cache = self.stack_ptrs.borrow_mut();
         if cache.len() >= STACK_PTR_CACHE_ENTRIES {
             cache.clear();
@@ -298,12 +322,12 @@ impl Dashboard {
         if let Some(&i) = self.by_ptr.get(&b.raw()) {
             return i == bi;
         }
-        if let Some(i) = self.stack_ptr_hit(stack, b) {
+        if let Some(i) = self.address_hit(stack, b) {
             return i == bi;
         }
         let equal = b.is_cell() && mug(b) == self.bats[bi as usize].mug && noun_eq(b, stored);
         if equal {
-            self.remember_stack_ptr(stack, b, bi);
+            self.remember_address(stack, b, bi);
         }
         equal
     }
@@ -500,18 +524,25 @@ impl Dashboard {
 
     /// The cold state as a noun: a list, parents before children, of `[battery name axis parent hooks]` where `axis`
     /// is 0 and `parent` the payload for a root core, else `parent` is the index of the parent's entry in the list.
+    ///
+    /// Nouns the dashboard copied into its own heap are copied into `alloc` (sharing kept): the cold state is part
+    /// of the serf's state, and a store only keeps nouns that live on the stack or in its own memory.
     pub fn cold_noun<A: Alloc + ?Sized>(&self, alloc: &mut A) -> Result<Noun, Oom> {
+        let mut seen = std::collections::HashMap::new();
+        let heap = &self.heap;
+        let mut export = |alloc: &mut A, n: Noun| {
+            crate::noun::copy_selected(alloc, n, &mut seen, |a| heap.contains(a))
+        };
         let mut items = Vec::with_capacity(self.locs.len());
         for loc in &self.locs {
             let (axis, parent) = match loc.parent {
-                Parent::Root(p) => (D(0), p),
+                Parent::Root(p) => (D(0), export(alloc, p)?),
                 Parent::Child { axis, loc } => (Atom::new(alloc, axis)?.as_noun(), D(loc as u64)),
             };
-            let bat = self.bats[loc.bat as usize].battery;
-            items.push(crate::noun::T(
-                alloc,
-                &[bat, loc.name, axis, parent, loc.hooks],
-            )?);
+            let bat = export(alloc, self.bats[loc.bat as usize].battery)?;
+            let name = export(alloc, loc.name)?;
+            let hooks = export(alloc, loc.hooks)?;
+            items.push(crate::noun::T(alloc, &[bat, name, axis, parent, hooks])?);
         }
         crate::noun::list(alloc, &items)
     }

@@ -8,7 +8,7 @@ mod bigint;
 mod rebuild;
 
 pub use bigint::{atom_from_ubig, atom_to_ubig};
-pub use rebuild::rebuild;
+pub use rebuild::{copy_selected, rebuild};
 
 use std::fmt;
 use std::ptr::NonNull;
@@ -649,6 +649,14 @@ pub struct HeapAlloc {
 impl HeapAlloc {
     pub fn new() -> HeapAlloc {
         HeapAlloc::default()
+    }
+
+    /// Does `addr` lie in memory this allocator handed out?
+    pub fn contains(&self, addr: u64) -> bool {
+        self.chunks.iter().any(|c| {
+            let lo = c.as_ptr() as u64;
+            addr >= lo && addr < lo + 8 * c.len() as u64
+        })
     }
 }
 

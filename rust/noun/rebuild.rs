@@ -1,7 +1,7 @@
 //! Rebuilding part of a noun elsewhere without touching the original (no forwarding words): the copier behind the
 //! memo cache and arena compaction.
 
-use super::{Noun, Oom};
+use super::{Alloc, Cell, IndirectBuilder, Noun, Oom};
 use std::collections::HashMap;
 
 /// Rebuild the objects of `root` whose address `inside` selects, children before parents, iteratively. `place(old,
@@ -47,4 +47,29 @@ pub fn rebuild(
         }
     }
     Ok(out.pop().expect("result"))
+}
+
+/// Deep-copy the objects of `n` whose address `inside` selects into `dest` (mugs kept), referencing the rest.
+pub fn copy_selected<A: Alloc + ?Sized>(
+    dest: &mut A,
+    n: Noun,
+    seen: &mut HashMap<u64, Noun>,
+    inside: impl Fn(u64) -> bool,
+) -> Result<Noun, Oom> {
+    rebuild(n, seen, inside, |x, kids| {
+        let copy = match kids {
+            Some((h, t)) => Cell::new(dest, h, t)?.as_noun(),
+            None => {
+                let atom = x.as_atom().expect("atom");
+                let words = atom.words();
+                let (b, data) = IndirectBuilder::alloc(dest, words.len())?;
+                data.copy_from_slice(words);
+                b.finish().as_noun()
+            }
+        };
+        if let Some(m) = x.cached_mug() {
+            copy.set_cached_mug(m);
+        }
+        Ok(copy)
+    })
 }

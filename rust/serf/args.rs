@@ -3,6 +3,9 @@
 use std::fmt;
 use std::path::PathBuf;
 
+/// Largest NockStack the serf reserves (64 GiB of address space; memory is only committed as it is used).
+pub const MAX_LOOM_BITS: u8 = 36;
+
 /// Flag bits the serf acts on; the others are accepted and ignored.
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
 pub struct Flags(pub u32);
@@ -108,9 +111,9 @@ pub fn parse(args: &[String]) -> Result<SerfArgs, ArgError> {
         return Err(ArgError("pier: empty path".into()));
     }
     let loom_bits: u8 = decimal("loom-bits", &args[4])?;
-    if !(20..=32).contains(&loom_bits) {
+    if !(20..=MAX_LOOM_BITS).contains(&loom_bits) {
         return Err(ArgError(format!(
-            "loom-bits: {loom_bits} is outside 20..=32"
+            "loom-bits: {loom_bits} is outside 20..={MAX_LOOM_BITS}"
         )));
     }
     Ok(SerfArgs {

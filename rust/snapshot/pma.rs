@@ -234,6 +234,7 @@ impl Snapshot for PmaSnapshot {
         if s.alloc_since_gc >= GC_MIN_BYTES.max(s.live_after_gc / 2) {
             Self::gc(pma).map_err(|_| Oom)?;
             ctx.cache.clear();
+            ctx.jets.forget_far_addresses();
         }
         Ok(())
     }
@@ -290,10 +291,15 @@ impl PmaSnapshot {
         let (kernel, cold) = copied?;
         state.kernel = kernel;
         state.cold = cold;
+        // The dashboard's batteries are the old copies, freed by the collection below: follow the new ones first.
+        if state.cold.is_cell() {
+            ctx.jets.reload(&ctx.stack, state.cold);
+        }
         Self::write_record(pma, state)?;
         Self::gc(pma).map_err(|_| Oom)?;
         let _ = pma.trim();
         ctx.cache.clear();
+        ctx.jets.forget_far_addresses();
         Ok(())
     }
 }
@@ -363,4 +369,56 @@ pub fn collect_offline(pier: &Path) -> Result<crate::pma::GcStats, String> {
         .map_err(|e| e.to_string())?;
     let _ = pma.trim();
     Ok(stats)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::noun::{D, T};
+    use crate::stack::NockStack;
+
+    /// A core registered deep inside a computation is copied into the dashboard's heap; the cold state built from
+    /// the dashboard must still end up wholly in the arena, and the dashboard must follow it there (a cold state
+    /// pointing into the process heap was a dangling pointer after `reload` and after a restart).
+    #[test]
+    fn cold_state_registered_in_a_frame_moves_wholly_into_the_arena() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut snap = PmaSnapshot::new(dir.path(), false);
+        let mut ctx = Context::new(NockStack::new(64 << 20).unwrap(), 100);
+        assert!(snap.load(&mut ctx).unwrap().is_none());
+        ctx.stack.push_frame().unwrap();
+        let st = &mut ctx.stack;
+        let battery = T(st, &[D(0), D(1), D(2), D(3)]).unwrap();
+        let core = T(st, &[battery, D(140)]).unwrap();
+        let root = T(st, &[D(1), D(0)]).unwrap();
+        let clue = T(st, &[crate::noun::tas("k140"), root, D(0)]).unwrap();
+        ctx.jets.register(&ctx.stack, core, clue);
+        ctx.stack.pop_frame();
+        assert_eq!(ctx.jets.registered(), 1);
+
+        let cold = ctx.jets.cold_noun(&mut ctx.stack).unwrap();
+        let kernel = T(&mut ctx.stack, &[D(7), D(8)]).unwrap();
+        let mut state = SerfState {
+            event: 1,
+            kernel,
+            cold,
+            mug: crate::mug::mug(kernel),
+        };
+        snap.extract(&mut ctx, &mut state, &mut ()).unwrap();
+        ctx.jets.reload(&ctx.stack, state.cold);
+        assert_eq!(ctx.jets.registered(), 1);
+
+        let (base, limit) = snap.arena().unwrap().bounds();
+        let mut todo = vec![state.cold];
+        while let Some(n) = todo.pop() {
+            if n.is_allocated() {
+                let a = n.addr();
+                assert!(a >= base as u64 && a < limit as u64, "cold noun at {a:#x} outside the arena");
+            }
+            if let Some(c) = n.as_cell() {
+                todo.push(c.head());
+                todo.push(c.tail());
+            }
+        }
+    }
 }
