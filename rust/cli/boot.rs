@@ -2,7 +2,7 @@
 
 use crate::eventlog::{EventLog, Meta};
 use crate::king::{
-    cards, parse_pill, test_pill, BootOptions, Chatter, King, PlayResult, SpawnOptions, WorkResult,
+    cards, parse_pill, PeekResult, test_pill, BootOptions, Chatter, King, PlayResult, SpawnOptions, WorkResult,
 };
 use crate::noun::{list_iter, tas, HeapAlloc, D, T};
 use crate::serial::{cue_bytes, jam_to_bytes};
@@ -36,6 +36,10 @@ pub struct BootArgs {
     /// Type this line into the dojo and press Enter (repeatable); what the terminal draws is printed.
     #[arg(long, value_name = "LINE")]
     dojo: Vec<String>,
+    /// Scry the booted ship at `CARE/DESK/PATH` (a vane letter and care, a desk, a path), e.g. `cx/base/sys/kelvin`,
+    /// and print the result (repeatable).
+    #[arg(long, value_name = "SCRY")]
+    peek: Vec<String>,
 }
 
 fn ship(s: &str) -> Result<u128, String> {
@@ -251,6 +255,13 @@ pub fn boot(a: BootArgs) -> Result<i32, String> {
             for text in cards::blit_text(effects) {
                 println!("{text}");
             }
+        }
+    }
+    for spec in &a.peek {
+        let sam = cards::peek_once(&mut king.heap, spec)?;
+        match king.peek(0, sam).map_err(|e| e.to_string())? {
+            PeekResult::Done(res) => println!("{spec}: {}", cards::render_peek(res)),
+            PeekResult::Bail(goof) => println!("{spec}: crash {}", goof.mote_name()),
         }
     }
     let t = Instant::now();

@@ -169,3 +169,37 @@ fn blit_lines(blit: Noun, out: &mut Vec<String>, depth: usize) {
         }
     }
 }
+
+/// The `%peek` sample for `CARE/DESK/PATH` (`cx/base/sys/kelvin`): `[lyc=~ nom=[%.n %once care desk path]]`, a
+/// request against the current revision, as the king builds for its own drivers.
+pub fn peek_once(h: &mut HeapAlloc, spec: &str) -> Result<Noun, String> {
+    let mut parts = spec.trim_matches('/').split('/');
+    let (Some(care), Some(desk)) = (parts.next(), parts.next()) else {
+        return Err(format!("--peek {spec}: give CARE/DESK/PATH, e.g. cx/base/sys/kelvin"));
+    };
+    let oom = |_| "out of memory".to_string();
+    let mut path = Vec::new();
+    for p in parts.filter(|p| !p.is_empty()) {
+        path.push(cord(h, p).map_err(oom)?);
+    }
+    let path = list(h, &path).map_err(oom)?;
+    let (care, desk) = (cord(h, care).map_err(oom)?, cord(h, desk).map_err(oom)?);
+    T(h, &[D(0), D(1), tas("once"), care, desk, path]).map_err(oom)
+}
+
+/// A `%peek` result, `(unit (cask))`: `~`, or the mark and the value (as text if it is one).
+pub fn render_peek(res: Noun) -> String {
+    let Some(cask) = res.as_cell().and_then(|u| u.tail().as_cell()) else {
+        return "~ (no value)".into();
+    };
+    let mark = crate::text::urbit::render_term(cask.head());
+    let value = cask.tail();
+    let text = value
+        .as_atom()
+        .and_then(|a| String::from_utf8(a.to_bytes()).ok())
+        .filter(|t| !t.is_empty());
+    match text {
+        Some(t) => format!("%{mark} {t:?}"),
+        None => format!("%{mark} {}", crate::text::print_bounded(value, 2000)),
+    }
+}
