@@ -17,10 +17,11 @@
 //! battery, and for the root the payload), and the location's name path is in the hot table. A core that merely has the
 //! same name is never jetted.
 //!
-//! Nouns the dashboard keeps (batteries, root payloads, hooks, names) are never in volatile memory: a noun registered
-//! from a frame above the root is copied into the dashboard's own heap first, and nouns that are already stable (in the
-//! root frame or outside the NockStack) are kept as they are and reported through [`Roots`] so that whoever moves
-//! them (the serf, between events) can update them.
+//! Nouns the dashboard keeps (batteries, root payloads, hooks, names) never live on the NockStack: a noun registered
+//! from any frame, the root frame included, is copied whole into the dashboard's own heap. A copy that shared a
+//! root-frame subtree would hold a pointer the root frame's collection cannot see (it moves only the roots it is given,
+//! not the fields of heap cells). Nouns outside the stack (the persistent arena) are kept as they are; a store that
+//! moves them reloads the dashboard.
 
 pub mod aura;
 pub mod bits;
@@ -470,9 +471,10 @@ impl Dashboard {
         li
     }
 
-    /// `n` itself if it is stable, else a copy in the dashboard's heap (sharing whatever parts of it are stable).
+    /// `n` itself if it is off the NockStack, else a copy in the dashboard's heap (sharing the parts that are off the
+    /// stack).
     fn stabilize(&mut self, stack: &NockStack, n: Noun) -> Result<Noun, Oom> {
-        let volatile = |x: Noun| x.is_allocated() && stack.is_volatile(x.addr());
+        let volatile = |x: Noun| x.is_allocated() && stack.in_stack(x.addr());
         if !volatile(n) {
             return Ok(n);
         }

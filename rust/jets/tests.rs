@@ -754,3 +754,30 @@ fn jets_ivory_wish_in_check_mode() {
     eprintln!("{} jet calls checked", c.jets.checks);
     assert_eq!(c.jets.mismatches, 0);
 }
+
+/// A core registered from a frame above the root whose battery shares a subtree with the root frame: the
+/// dashboard's copy must not keep a pointer into the root frame, whose collection moves that subtree and reuses
+/// its memory (the registration then no longer matched its own battery: `parent not found` while booting brass).
+#[test]
+fn registration_survives_a_root_frame_collection() {
+    let c = &mut ctx();
+    let shared = n(c, "[[0 6] [4 0 6] [1 7] [0 1]]");
+    c.stack.push_frame().unwrap();
+    let battery = Cell::new(&mut c.stack, shared, D(0)).unwrap().as_noun();
+    let core = Cell::new(&mut c.stack, battery, D(140)).unwrap().as_noun();
+    let clue = n(c, "[%k140 [1 0] 0]");
+    c.jets.register(&c.stack, core, clue);
+    c.stack.pop_frame();
+    assert_eq!(c.jets.registered(), 1);
+    // Collect the root frame with nothing live but the dashboard, then reuse the memory.
+    {
+        let Context { stack, jets, .. } = c;
+        stack.collect_top(jets).unwrap();
+    }
+    for i in 0..1000 {
+        Cell::new(&mut c.stack, D(i), D(i + 1)).unwrap();
+    }
+    let same = n(c, "[[[0 6] [4 0 6] [1 7] [0 1]] 0]");
+    let core = Cell::new(&mut c.stack, same, D(140)).unwrap().as_noun();
+    assert_eq!(c.jets.spot(&c.stack, core), Some(0));
+}
