@@ -4,8 +4,7 @@
 //! About four minutes of one core and up to 4 GB of memory: `cargo test --release --test brass`.
 
 use mars::king::{
-    cards, parse_pill, BootOptions, Chatter, King, PeekResult, PlayResult, SpawnOptions,
-    WorkResult,
+    cards, parse_pill, BootOptions, Chatter, King, PeekResult, PlayResult, SpawnOptions, WorkResult,
 };
 use mars::noun::Noun;
 use mars::test_support::{pills_dir, read_shared};
@@ -69,7 +68,10 @@ fn brass_boots_to_a_working_ship() {
         PeekResult::Bail(goof) => panic!("peek crashed: {}", goof.mote_name()),
     };
     let shown = cards::render_peek(res);
-    assert!(shown.contains("%zuse 417") || shown.contains("zuse"), "{shown}");
+    assert!(
+        shown.contains("%zuse 417") || shown.contains("zuse"),
+        "{shown}"
+    );
 
     // %save, SIGKILL, restart: %ripe reports the saved event and mug, and the dojo still answers.
     let saved = king.event();

@@ -22,7 +22,8 @@ fn replay_of_vere_zod_reproduces_every_stored_mug() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{err}");
     assert!(
-        err.contains("replayed 20 events to event 25") && err.contains("mugs checked 12, mismatches 0"),
+        err.contains("replayed 20 events to event 25")
+            && err.contains("mugs checked 12, mismatches 0"),
         "{err}"
     );
 }

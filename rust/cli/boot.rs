@@ -2,7 +2,8 @@
 
 use crate::eventlog::{EventLog, Meta};
 use crate::king::{
-    cards, parse_pill, PeekResult, test_pill, BootOptions, Chatter, King, PlayResult, SpawnOptions, WorkResult,
+    cards, parse_pill, test_pill, BootOptions, Chatter, King, PeekResult, PlayResult, SpawnOptions,
+    WorkResult,
 };
 use crate::noun::{list_iter, tas, HeapAlloc, D, T};
 use crate::serial::{cue_bytes, jam_to_bytes};

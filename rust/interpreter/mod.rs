@@ -383,7 +383,9 @@ fn collect(ctx: &mut Context, sub: &mut Noun, fol: &mut Noun) -> Result<(), Halt
     let mut live = stack.collect_top(&mut roots)?;
     // Under memory pressure the computation's memo trie (a cache, pinned across frames) goes first: one long
     // computation, such as a boot compiling every file of a desk, would otherwise keep every type it ever checked.
-    if stack.free_words() < stack.size_bytes() / 8 / MEMO_DROP_FREE_FRACTION && !stack.pinned().is_atom() {
+    if stack.free_words() < stack.size_bytes() / 8 / MEMO_DROP_FREE_FRACTION
+        && !stack.pinned().is_atom()
+    {
         stack.set_pinned(Noun::ZERO);
         ctx.stats.memo_drops += 1;
         live = stack.collect_top(&mut roots)?;

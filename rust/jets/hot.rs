@@ -5,7 +5,9 @@
 //! root of the small test kernels in `shared/jam` (Ares' legacy test kernel, its gates registered directly under the
 //! root). Each entry also gives the arm axis the jet computes: 2, the `$` arm of a gate or trap.
 
-use super::{aura, bits, crypto, hash, lists, math, memo, parse, serial, sets, sort, tree, virt, JetFn};
+use super::{
+    aura, bits, crypto, hash, lists, math, memo, parse, serial, sets, sort, tree, virt, JetFn,
+};
 
 /// One jet: the location path, the arm axis within the core, the function.
 pub struct HotEntry {

@@ -175,7 +175,9 @@ fn blit_lines(blit: Noun, out: &mut Vec<String>, depth: usize) {
 pub fn peek_once(h: &mut HeapAlloc, spec: &str) -> Result<Noun, String> {
     let mut parts = spec.trim_matches('/').split('/');
     let (Some(care), Some(desk)) = (parts.next(), parts.next()) else {
-        return Err(format!("--peek {spec}: give CARE/DESK/PATH, e.g. cx/base/sys/kelvin"));
+        return Err(format!(
+            "--peek {spec}: give CARE/DESK/PATH, e.g. cx/base/sys/kelvin"
+        ));
     };
     let oom = |_| "out of memory".to_string();
     let mut path = Vec::new();

@@ -413,7 +413,10 @@ mod tests {
         while let Some(n) = todo.pop() {
             if n.is_allocated() {
                 let a = n.addr();
-                assert!(a >= base as u64 && a < limit as u64, "cold noun at {a:#x} outside the arena");
+                assert!(
+                    a >= base as u64 && a < limit as u64,
+                    "cold noun at {a:#x} outside the arena"
+                );
             }
             if let Some(c) = n.as_cell() {
                 todo.push(c.head());
