@@ -6,11 +6,26 @@
 use mars::king::{
     cards, parse_pill, BootOptions, Chatter, King, PeekResult, PlayResult, SpawnOptions, WorkResult,
 };
-use mars::noun::Noun;
+use mars::noun::{tas, Noun, D, T};
 use mars::test_support::{pills_dir, read_shared};
 
 fn mars_bin() -> std::path::PathBuf {
     std::path::PathBuf::from(env!("CARGO_BIN_EXE_mars"))
+}
+
+/// Does some subtree of `n` satisfy `pred`?
+fn contains(n: Noun, mut pred: impl FnMut(Noun) -> bool) -> bool {
+    let mut todo = vec![n];
+    while let Some(x) = todo.pop() {
+        if pred(x) {
+            return true;
+        }
+        if let Some(c) = x.as_cell() {
+            todo.push(c.head());
+            todo.push(c.tail());
+        }
+    }
+    false
 }
 
 /// Send one ovum; it must compute. Returns its effects.
@@ -67,9 +82,13 @@ fn brass_boots_to_a_working_ship() {
         PeekResult::Done(res) => res,
         PeekResult::Bail(goof) => panic!("peek crashed: {}", goof.mote_name()),
     };
+    // `[~ %omen /cx/~zod/base/<date>/sys/kelvin %kelvin ...]`, holding the file's `[%zuse 417]`
     let shown = cards::render_peek(res);
+    assert!(shown.starts_with("%omen /cx/~zod/base/"), "{shown}");
+    assert!(shown.contains("/sys/kelvin %kelvin"), "{shown}");
+    let kelvin = T(&mut king.heap, &[tas("zuse"), D(417)]).unwrap();
     assert!(
-        shown.contains("%zuse 417") || shown.contains("zuse"),
+        contains(res, |n| mars::equality::noun_eq(n, kelvin)),
         "{shown}"
     );
 

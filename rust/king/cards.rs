@@ -189,13 +189,26 @@ pub fn peek_once(h: &mut HeapAlloc, spec: &str) -> Result<Noun, String> {
     T(h, &[D(0), D(1), tas("once"), care, desk, path]).map_err(oom)
 }
 
-/// A `%peek` result, `(unit (cask))`: `~`, or the mark and the value (as text if it is one).
+/// A `%peek` result, `(unit (cask))`: `~`, or the mark and the value (as text if it is one). Arvo answers a
+/// `%once` request with an `%omen`, `[path cask]`: shown as the path, then the inner mark and value.
 pub fn render_peek(res: Noun) -> String {
-    let Some(cask) = res.as_cell().and_then(|u| u.tail().as_cell()) else {
-        return "~ (no value)".into();
-    };
-    let mark = crate::text::urbit::render_term(cask.head());
-    let value = cask.tail();
+    match res.as_cell().and_then(|u| u.tail().as_cell()) {
+        Some(cask) => render_cask(cask.head(), cask.tail()),
+        None => "~ (no value)".into(),
+    }
+}
+
+fn render_cask(mark: Noun, value: Noun) -> String {
+    let mark = crate::text::urbit::render_term(mark);
+    if mark == "omen" {
+        if let Some((path, inner)) = value
+            .as_cell()
+            .and_then(|o| Some((o.head(), o.tail().as_cell()?)))
+        {
+            let path = crate::text::urbit::render_path(path);
+            return format!("%omen {path} {}", render_cask(inner.head(), inner.tail()));
+        }
+    }
     let text = value
         .as_atom()
         .and_then(|a| String::from_utf8(a.to_bytes()).ok())
