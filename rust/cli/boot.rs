@@ -27,8 +27,9 @@ pub struct BootArgs {
     /// Serf flags (king-protocol.md §1.2).
     #[arg(long, default_value_t = 128)]
     flags: u32,
-    /// Loom size (NockStack bytes) as a power of two.
-    #[arg(long, default_value_t = 31)]
+    /// Loom size (NockStack bytes) as a power of two. Reserved, not committed: brass.pill's boot, one computation
+    /// that compiles every file of the base desk, needs more than Vere's default of 31.
+    #[arg(long, default_value_t = 33)]
     loom: u8,
     /// Do not send the events a king's drivers send on start (`%wyrd %wack %verb`, `%blew %hail`, `%boat`, the
     /// `%born`s and `%live`).
@@ -198,7 +199,12 @@ pub fn boot(a: BootArgs) -> Result<i32, String> {
                 ms(t)
             ),
             PlayResult::Bail { goof, .. } => {
-                return Err(format!("boot failed: {}", goof.mote_name()));
+                let hint = if goof.mote_name() == "meme" {
+                    " (the NockStack is full: give a larger --loom)"
+                } else {
+                    ""
+                };
+                return Err(format!("boot failed: {}{hint}", goof.mote_name()));
             }
         }
         let meta = Meta {
