@@ -217,15 +217,13 @@ pub fn slam(ctx: &mut Context, gate: Noun, sample: Noun) -> Result<Noun, Error> 
 fn enter(ctx: &mut Context, sub: Noun, fol: Noun, scry_gate: Option<Noun>) -> Result<Noun, Error> {
     if ctx.nesting == 0 {
         ctx.native_base = native_stack_pointer();
+        // A new computation: the memo trie of the previous one is dropped (its products stay in `cache`).
+        ctx.stack.set_pinned(Noun::ZERO);
     } else if ctx.native_stack_used() >= ctx.native_budget {
         return Err(Error {
             mote: Mote::Over,
             trace: Noun::ZERO,
         });
-    }
-    if ctx.nesting == 0 {
-        // A new computation: the memo trie of the previous one is dropped (its products stay in `cache`).
-        ctx.stack.set_pinned(Noun::ZERO);
     }
     let scry_depth = ctx.scry.len();
     let gc_depth = ctx.gc_limit.len();
@@ -376,10 +374,8 @@ fn at_call(ctx: &mut Context, sub: &mut Noun, fol: &mut Noun) -> Result<(), Halt
 
 #[cold]
 fn collect(ctx: &mut Context, sub: &mut Noun, fol: &mut Noun) -> Result<(), Halt> {
-    let Context {
-        stack, jets, scry, ..
-    } = ctx;
-    let mut roots = ((sub, fol), (jets, scry));
+    let Context { stack, scry, .. } = ctx;
+    let mut roots = ((sub, fol), scry);
     let mut live = stack.collect_top(&mut roots)?;
     // Under memory pressure the computation's memo trie (a cache, pinned across frames) goes first: one long
     // computation, such as a boot compiling every file of a desk, would otherwise keep every type it ever checked.
@@ -1035,7 +1031,6 @@ fn build_list(stack: &mut NockStack, items: &[Noun]) -> Result<Noun, Oom> {
 
 impl Roots for Context {
     fn for_each_root(&mut self, f: &mut dyn FnMut(&mut Noun)) {
-        self.jets.for_each_root(f);
         self.scry.for_each_root(f);
     }
 }

@@ -48,7 +48,7 @@ use crate::equality::noun_eq;
 use crate::interpreter::{Context, Mote};
 use crate::mug::mug;
 use crate::noun::{slot, Alloc, Atom, Cell, HeapAlloc, IndirectBuilder, Noun, Oom, D};
-use crate::stack::{NockStack, Roots};
+use crate::stack::NockStack;
 use std::cell::Cell as StdCell;
 use std::time::Instant;
 
@@ -848,24 +848,5 @@ fn chum_text(name: Noun) -> String {
     match name.as_cell() {
         None => text(name),
         Some(c) => format!("{}{}", text(c.head()), c.tail().as_u64().unwrap_or(0)),
-    }
-}
-
-impl Roots for Dashboard {
-    fn for_each_root(&mut self, f: &mut dyn FnMut(&mut Noun)) {
-        for b in self.bats.iter_mut() {
-            f(&mut b.battery);
-        }
-        for l in self.locs.iter_mut() {
-            f(&mut l.name);
-            f(&mut l.hooks);
-            if let Parent::Root(p) = &mut l.parent {
-                f(p);
-            }
-        }
-        self.by_ptr.clear();
-        for (i, b) in self.bats.iter().enumerate() {
-            self.by_ptr.insert(b.battery.raw(), i as u32);
-        }
     }
 }

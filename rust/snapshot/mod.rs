@@ -124,8 +124,8 @@ pub fn root_frame_floor(ctx: &Context) -> usize {
 /// Smallest root-frame collection threshold, in words.
 const MIN_ROOT_WORDS: usize = 8 << 20;
 
-/// Collect the root frame in place with `state`, `pins` and the jet dashboard as roots; then drop the memo cache,
-/// whose entries may point at root-frame nouns that moved. Returns the words still live. Must be called at depth 0.
+/// Collect the root frame in place with `state` and `pins` as roots (the jet dashboard keeps nothing on the stack);
+/// then drop the memo cache, whose entries may point at root-frame nouns that moved. Returns the words still live. Must be called at depth 0.
 pub fn collect_root(
     ctx: &mut Context,
     state: &mut SerfState,
@@ -133,9 +133,8 @@ pub fn collect_root(
 ) -> Result<usize, Oom> {
     assert_eq!(ctx.stack.depth(), 0, "collect_root above the root frame");
     let live = {
-        let Context { stack, jets, .. } = ctx;
-        let mut roots = (&mut *state, (&mut *pins, jets));
-        stack.collect_top(&mut roots)?
+        let mut roots = (&mut *state, &mut *pins);
+        ctx.stack.collect_top(&mut roots)?
     };
     ctx.cache.clear();
     Ok(live)
