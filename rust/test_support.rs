@@ -25,15 +25,32 @@ pub fn pills_dir() -> PathBuf {
 pub fn read_shared(path: &Path) -> Option<Vec<u8>> {
     match std::fs::read(path) {
         Ok(b) => Some(b),
-        Err(e) => {
-            if std::env::var("MARS_REQUIRE_PILLS").as_deref() == Ok("1") {
-                panic!("required reference file {} is missing: {e}", path.display());
-            }
-            eprintln!(
-                "skipped: {} is not available ({e}); set MARS_PILLS/MARS_SHARED to run this test",
-                path.display()
-            );
-            None
+        Err(e) => skip_or_fail(path, &e.to_string()),
+    }
+}
+
+/// Vere's event log of a brass fake ~zod (`shared/fixtures/vere-zod`, with `mugs.txt`), or `None` after saying why
+/// it is absent; with `MARS_REQUIRE_PILLS=1` an absent fixture fails the test.
+pub fn vere_zod_fixture() -> Option<PathBuf> {
+    let dir = shared_dir().join("fixtures").join("vere-zod");
+    for needed in [dir.join(".urb/log/data.mdb"), dir.join("mugs.txt")] {
+        if !needed.is_file() {
+            return skip_or_fail(&needed, "not found");
         }
     }
+    Some(dir)
+}
+
+fn skip_or_fail<T>(path: &Path, why: &str) -> Option<T> {
+    if std::env::var("MARS_REQUIRE_PILLS").as_deref() == Ok("1") {
+        panic!(
+            "required reference file {} is missing: {why}",
+            path.display()
+        );
+    }
+    eprintln!(
+        "skipped: {} is not available ({why}); set MARS_PILLS/MARS_SHARED to run this test",
+        path.display()
+    );
+    None
 }

@@ -4,12 +4,9 @@ use std::process::Command;
 
 #[test]
 fn lists_the_vere_fixture() {
-    let pier = mars::test_support::shared_dir()
-        .join("fixtures")
-        .join("vere-zod");
-    if mars::test_support::read_shared(&pier.join("mugs.txt")).is_none() {
+    let Some(pier) = mars::test_support::vere_zod_fixture() else {
         return;
-    }
+    };
     let out = Command::new(env!("CARGO_BIN_EXE_mars"))
         .arg("log")
         .arg(&pier)

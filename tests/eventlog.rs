@@ -2,37 +2,13 @@
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
+
+use mars::test_support::vere_zod_fixture;
 
 use mars::eventlog::{
     encode_value, log_dir, verify_data_file, Event, EventLog, LogError, Meta, OpenOptions,
 };
-
-/// The shared directory: `$MARS_SHARED`, else `<crate>/../shared`.
-fn shared_dir() -> PathBuf {
-    match std::env::var_os("MARS_SHARED") {
-        Some(s) => PathBuf::from(s),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared"),
-    }
-}
-
-/// The Vere fixture pier, or `None` (after saying why) if it is absent.
-/// With `MARS_REQUIRE_PILLS=1` an absent fixture fails the test instead.
-fn fixture(test: &str) -> Option<PathBuf> {
-    let dir = shared_dir().join("fixtures/vere-zod");
-    if dir.join(".urb/log/data.mdb").is_file() && dir.join("mugs.txt").is_file() {
-        return Some(dir);
-    }
-    let why = format!(
-        "{test}: skipped, fixture {} not found (set MARS_SHARED)",
-        dir.display()
-    );
-    if std::env::var("MARS_REQUIRE_PILLS").as_deref() == Ok("1") {
-        panic!("{why}; MARS_REQUIRE_PILLS=1 requires it");
-    }
-    println!("{why}");
-    None
-}
 
 /// Copy a fixture pier's `data.mdb` (read-only in shared/) into a fresh temp
 /// pier, writable, without its lock file: LMDB makes its own.
@@ -68,7 +44,7 @@ const FIXTURE_JAM_LENGTHS: [usize; 25] = [
 
 #[test]
 fn vere_fixture_meta_and_events() {
-    let Some(src) = fixture("vere_fixture_meta_and_events") else {
+    let Some(src) = vere_zod_fixture() else {
         return;
     };
     let pier = copy_pier(&src);
@@ -126,7 +102,7 @@ fn vere_fixture_meta_and_events() {
 
 #[test]
 fn vere_fixture_structure_walk() {
-    let Some(src) = fixture("vere_fixture_structure_walk") else {
+    let Some(src) = vere_zod_fixture() else {
         return;
     };
     let report = verify_data_file(&src.join(".urb/log/data.mdb")).unwrap();
@@ -147,7 +123,7 @@ fn vere_fixture_structure_walk() {
 fn vere_fixture_raw_encoding() {
     use heed::types::Bytes;
     use heed::{DatabaseFlags, EnvFlags, EnvOpenOptions};
-    let Some(src) = fixture("vere_fixture_raw_encoding") else {
+    let Some(src) = vere_zod_fixture() else {
         return;
     };
     let pier = copy_pier(&src);
@@ -210,7 +186,7 @@ fn vere_fixture_raw_encoding() {
 /// With `no_lock` the fixture is read in place and nothing in it changes.
 #[test]
 fn vere_fixture_read_in_place_without_lock() {
-    let Some(src) = fixture("vere_fixture_read_in_place_without_lock") else {
+    let Some(src) = vere_zod_fixture() else {
         return;
     };
     let dir = log_dir(&src);
@@ -253,7 +229,7 @@ fn vere_fixture_read_in_place_without_lock() {
 
 #[test]
 fn vere_fixture_can_be_extended() {
-    let Some(src) = fixture("vere_fixture_can_be_extended") else {
+    let Some(src) = vere_zod_fixture() else {
         return;
     };
     let pier = copy_pier(&src);

@@ -8,12 +8,9 @@ use std::process::Command;
 
 #[test]
 fn replay_of_vere_zod_reproduces_every_stored_mug() {
-    let pier = mars::test_support::shared_dir()
-        .join("fixtures")
-        .join("vere-zod");
-    if mars::test_support::read_shared(&pier.join("mugs.txt")).is_none() {
+    let Some(pier) = mars::test_support::vere_zod_fixture() else {
         return;
-    }
+    };
     let out = Command::new(env!("CARGO_BIN_EXE_mars"))
         .args(["play", "--from-scratch", "--snapshot", "none"])
         .arg(&pier)
