@@ -140,6 +140,14 @@ fn send(
     }
 }
 
+/// Options for `ship` with OS entropy, verbose (`%verb [~ %.n]`) if the serf flags ask for it (king-protocol.md
+/// §1.2, bit 4).
+fn boot_options(ship: u128, flags: u32) -> BootOptions {
+    let mut o = BootOptions::new(ship);
+    o.verbose = flags & 16 != 0;
+    o
+}
+
 fn ms(t: Instant) -> f64 {
     t.elapsed().as_secs_f64() * 1e3
 }
@@ -189,8 +197,7 @@ pub fn boot(a: BootArgs) -> Result<i32, String> {
             pill.mod_.len(),
             pill.use_.len()
         );
-        let mut o = BootOptions::new(ship);
-        o.verbose = a.flags & 16 != 0;
+        let o = boot_options(ship, a.flags);
         let t = Instant::now();
         match king.boot(&pill, &o).map_err(|e| e.to_string())? {
             PlayResult::Done { mug } => eprintln!(
@@ -230,8 +237,8 @@ pub fn boot(a: BootArgs) -> Result<i32, String> {
         );
     }
     if !a.no_start && king.event() > 0 {
-        let mut o = BootOptions::new(ship);
-        o.verbose = a.flags & 16 != 0;
+        // fresh entropy and driver instance numbers on every start, as Vere's king
+        let o = boot_options(ship, a.flags);
         let now = king.now();
         let ova = cards::start_ova(&mut king.heap, &o, now).map_err(|e| e.to_string())?;
         for ovum in ova {
