@@ -7,6 +7,7 @@ use mars::king::{
 };
 use mars::noun::{list_iter, tas, HeapAlloc, Noun, D, T};
 use mars::serf::newt::frame;
+use mars::test_support::{pills_dir, read_shared};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -26,22 +27,6 @@ fn opts(pier: &Path) -> SpawnOptions {
     o.capture_stderr = true;
     o.snapshot = Some(STORE.to_string());
     o
-}
-
-/// The shared pills directory: `$MARS_PILLS`, else `<crate>/../shared/pills`.
-fn shared_pill(name: &str) -> Option<PathBuf> {
-    let dir = std::env::var_os("MARS_PILLS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/pills"));
-    let p = dir.join(name);
-    if p.exists() {
-        return Some(p);
-    }
-    if std::env::var("MARS_REQUIRE_PILLS").as_deref() == Ok("1") {
-        panic!("{} is missing and MARS_REQUIRE_PILLS=1", p.display());
-    }
-    eprintln!("SKIP: {} not found (set MARS_PILLS)", p.display());
-    None
 }
 
 fn boot_own(king: &mut King) -> u32 {
@@ -199,12 +184,12 @@ fn own_pill_full_cycle() {
 
 #[test]
 fn baby_pill_boots_with_vere_mug() {
-    let Some(path) = shared_pill("baby.pill") else {
+    let Some(bytes) = read_shared(&pills_dir().join("baby.pill")) else {
         return;
     };
     let p = pier("baby");
     let mut king = King::start(opts(&p), Chatter::Collect).unwrap();
-    let pill = parse_pill(&mut king.heap, &std::fs::read(path).unwrap()).unwrap();
+    let pill = parse_pill(&mut king.heap, &bytes).unwrap();
     assert_eq!(pill.name, "baby");
     match king.boot(&pill, &BootOptions::new(0)).unwrap() {
         PlayResult::Done { mug } => assert_eq!(mug, 0x57d6b64f),
