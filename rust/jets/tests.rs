@@ -4,7 +4,7 @@
 use super::util::EXIT;
 use super::*;
 use crate::interpreter::{nock, Context};
-use crate::noun::{tas, T};
+use crate::noun::{tas, Cell, T};
 use crate::stack::NockStack;
 use crate::text::{parse_noun, Print};
 
@@ -756,25 +756,56 @@ fn jets_ivory_wish_in_check_mode() {
 }
 
 /// A core registered from a frame above the root whose battery shares a subtree with the root frame: the
-/// dashboard's copy must not keep a pointer into the root frame, whose collection moves that subtree and reuses
-/// its memory (the registration then no longer matched its own battery: `parent not found` while booting brass).
+/// registration refers to the core's own nouns (no copy), is preserved with the frame, and follows the battery when
+/// the root frame's collection moves it (a stale pointer once gave `parent not found` while booting brass).
 #[test]
-fn registration_survives_a_root_frame_collection() {
+fn registration_follows_its_battery_through_pops_and_collections() {
     let c = &mut ctx();
     let shared = n(c, "[[0 6] [4 0 6] [1 7] [0 1]]");
     c.stack.push_frame().unwrap();
     let battery = Cell::new(&mut c.stack, shared, D(0)).unwrap().as_noun();
-    let core = Cell::new(&mut c.stack, battery, D(140)).unwrap().as_noun();
+    let mut core = Cell::new(&mut c.stack, battery, D(140)).unwrap().as_noun();
     let clue = n(c, "[%k140 [1 0] 0]");
     c.jets.register(&c.stack, core, clue);
-    c.stack.pop_frame();
+    c.pop_preserving(&mut core).unwrap();
     assert_eq!(c.jets.registered(), 1);
-    // Collect the root frame with nothing live (the dashboard keeps nothing on the stack), then reuse the memory.
-    c.stack.collect_top(&mut ()).unwrap();
+    // The registered battery is the core's own (moved) battery: found by pointer.
+    assert_eq!(c.jets.spot(&c.stack, core), Some(0));
+    // Collect the root frame keeping the core, then reuse the freed memory.
+    c.collect_top(&mut core).unwrap();
     for i in 0..1000 {
         Cell::new(&mut c.stack, D(i), D(i + 1)).unwrap();
     }
-    let same = n(c, "[[[0 6] [4 0 6] [1 7] [0 1]] 0]");
-    let core = Cell::new(&mut c.stack, same, D(140)).unwrap().as_noun();
     assert_eq!(c.jets.spot(&c.stack, core), Some(0));
+    let same = n(c, "[[[0 6] [4 0 6] [1 7] [0 1]] 0]");
+    let copy = Cell::new(&mut c.stack, same, D(140)).unwrap().as_noun();
+    assert_eq!(c.jets.spot(&c.stack, copy), Some(0));
+    // Collect the root frame keeping nothing: the registration alone keeps its nouns.
+    c.collect_top(&mut ()).unwrap();
+    let again = n(c, "[[[0 6] [4 0 6] [1 7] [0 1]] 0]");
+    let copy = Cell::new(&mut c.stack, again, D(140)).unwrap().as_noun();
+    assert_eq!(c.jets.spot(&c.stack, copy), Some(0));
+}
+
+/// A registration made in frames that a bail then frees is forgotten (its nouns are gone), together with the
+/// registrations that depend on it; registrations whose nouns survive are kept.
+#[test]
+fn registrations_in_discarded_frames_are_forgotten() {
+    let c = &mut ctx();
+    let kept = n(c, "[[[0 6] [1 7]] 141]");
+    let clue = n(c, "[%k141 [1 0] 0]");
+    c.jets.register(&c.stack, kept, clue);
+    let cp = c.stack.checkpoint();
+    c.stack.push_frame().unwrap();
+    let root = n(c, "[[[0 6] [4 0 6]] 140]");
+    let clue = n(c, "[%k140 [1 0] 0]");
+    c.jets.register(&c.stack, root, clue);
+    let gate = n(c, "[[4 0 6] 0]");
+    let gate = T(&mut c.stack, &[gate.head().unwrap(), D(0), root]).unwrap();
+    let clue = n(c, "[%dec [0 7] 0]");
+    c.jets.register(&c.stack, gate, clue);
+    assert_eq!(c.jets.registered(), 3);
+    c.restore(cp);
+    assert_eq!(c.jets.registered(), 1);
+    assert_eq!(c.jets.spot(&c.stack, kept), Some(0));
 }

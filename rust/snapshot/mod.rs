@@ -134,7 +134,7 @@ pub fn collect_root(
     assert_eq!(ctx.stack.depth(), 0, "collect_root above the root frame");
     let live = {
         let mut roots = (&mut *state, &mut *pins);
-        ctx.stack.collect_top(&mut roots)?
+        ctx.collect_top(&mut roots)?
     };
     ctx.cache.clear();
     Ok(live)

@@ -214,8 +214,11 @@ impl Snapshot for PmaSnapshot {
         let pma = self.open().map_err(|_| Oom)?;
         let before = pma.roots()[0];
         let moved = {
-            let mut roots = (&mut state.kernel, &mut state.cold);
-            extract(&ctx.stack, &mut ArenaAlloc(pma), &mut roots)?
+            let mut held = ctx.jets.frame_roots(0);
+            let mut roots = (&mut state.kernel, &mut state.cold, &mut held);
+            let r = extract(&ctx.stack, &mut ArenaAlloc(pma), &mut roots);
+            held.finish(None);
+            r?
         };
         let changed = moved.words > 0 || before == 0 || {
             // SAFETY: `before` is the record written by the last extraction (or load), a live arena block.
