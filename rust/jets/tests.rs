@@ -37,6 +37,18 @@ fn crashes(ctx: &mut Context, f: JetFn, sample: &str) {
     assert_eq!(call(ctx, f, sample), Err(EXIT), "sample {sample}");
 }
 
+/// Assert that the jet crashes with `%exit` and Vere's error text as its only trace entry, `[%mean 'text']`.
+fn crashes_with(ctx: &mut Context, f: JetFn, sample: &str, text: &str) {
+    match call(ctx, f, sample) {
+        Err(JetErr::Traced(Mote::Exit, trace)) => {
+            let want = format!("[[%mean '{text}'] ~]");
+            let w = n(ctx, &want);
+            assert_eq!(show(trace), show(w), "sample {sample}");
+        }
+        other => panic!("sample {sample}: {other:?}"),
+    }
+}
+
 #[test]
 fn jets_math() {
     let c = &mut ctx();
@@ -61,7 +73,7 @@ fn jets_math() {
         "0x1.0000.0000.0000.0000",
         "0xffff.ffff.ffff.ffff",
     );
-    crashes(c, math::dec, "0");
+    crashes_with(c, math::dec, "0", "decrement-underflow");
     check(c, math::sub, "[10 3]", "7");
     check(
         c,
@@ -69,7 +81,16 @@ fn jets_math() {
         "[0x1.0000.0000.0000.0000 1]",
         "0xffff.ffff.ffff.ffff",
     );
-    crashes(c, math::sub, "[3 10]");
+    crashes_with(c, math::sub, "[3 10]", "subtract-underflow");
+    crashes_with(
+        c,
+        math::sub,
+        "[3 0x1.0000.0000.0000.0000]",
+        "subtract-underflow",
+    );
+    // `(sub a 0)` is `a` before any cast, as in the Hoon and Vere
+    check(c, math::sub, "[[1 2] 0]", "[1 2]");
+    crashes(c, math::sub, "[[1 2] 1]");
     check(
         c,
         math::mul,
@@ -84,11 +105,11 @@ fn jets_math() {
         "[0x1.0000.0000.0000.0000 0x1.0000.0000]",
         "0x1.0000.0000",
     );
-    crashes(c, math::div, "[1 0]");
+    crashes_with(c, math::div, "[1 0]", "divide-by-zero");
     check(c, math::modulo, "[17 5]", "2");
     crashes(c, math::modulo, "[17 0]");
     check(c, math::dvr, "[17 5]", "[3 2]");
-    crashes(c, math::dvr, "[17 0]");
+    crashes_with(c, math::dvr, "[17 0]", "divide-by-zero");
     check(c, math::lth, "[1 2]", "0");
     check(c, math::lth, "[2 2]", "1");
     check(c, math::lte, "[2 2]", "0");
