@@ -15,7 +15,7 @@ pub struct HotEntry {
     pub axis: u64,
     pub fun: JetFn,
     /// Whether checking mode may compare this jet with its Nock: not for jets that run their own Nock (the memo
-    /// jets) or that deliberately compute what Vere's jet does rather than what the Hoon says (`fitz`).
+    /// jets) or that deliberately compute what Vere's jet does rather than what the Hoon says (`fitz`, `shas`).
     pub checkable: bool,
 }
 
@@ -143,7 +143,8 @@ pub static HOT: &[HotEntry] = &[
     // layer three: cryptographic hashes
     j("k/one/two/tri/shax", hash::shax),
     j("k/one/two/tri/shay", hash::shay),
-    j("k/one/two/tri/shas", hash::shas),
+    // Vere's salted hash, not the Hoon's (see `hash::shas`)
+    unchecked("k/one/two/tri/shas", hash::shas),
     j("k/one/two/tri/shal", hash::shal),
     j("k/one/two/tri/sha/sha1", hash::sha1),
     // layer four: virtualisation
