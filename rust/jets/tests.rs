@@ -799,3 +799,106 @@ fn registration_survives_a_root_frame_collection() {
     let core = Cell::new(&mut c.stack, same, D(140)).unwrap().as_noun();
     assert_eq!(c.jets.spot(&c.stack, core), Some(0));
 }
+
+/// Cores registered with `%fast` clues shaped like Hoon 135's (as Vere 4.5's k135 tree lists them): the root
+/// `[%k 135]`, `one two tri qua` each at axis 3 of the next, `mule` in a core `vi` whose parent `qua` is at its axis 7,
+/// and `apt` under the `in` door under `two`. The 135 kernel's cores find the jets written for its layout; the same
+/// shapes under a 140 root find the Hoon 140 jets (or none, for `vi`), and a kernel Vere 4.5 does not know gets none.
+#[test]
+fn jets_register_hoon_135_layout() {
+    fn layout(c: &mut Context, kelvin: u64) -> (Noun, Noun) {
+        // distinct batteries: [1 tag] formulas
+        let core = |c: &mut Context, tag: u64, payload: Noun| {
+            let bat = n(c, &format!("[1 {tag}]"));
+            T(&mut c.stack, &[bat, payload]).unwrap()
+        };
+        let reg = |c: &mut Context, core: Noun, clue: &str| {
+            let clue = n(c, clue);
+            c.jets.register(&c.stack, core, clue);
+        };
+        let root = core(c, 100, D(kelvin));
+        reg(c, root, &format!("[[%k {kelvin}] [1 0] ~]"));
+        let one = core(c, 101, root);
+        reg(c, one, "[%one [0 3] ~]");
+        let two = core(c, 102, one);
+        reg(c, two, "[%two [0 3] ~]");
+        let tri = core(c, 103, two);
+        reg(c, tri, "[%tri [0 3] ~]");
+        let qua = core(c, 104, tri);
+        reg(c, qua, "[%qua [0 3] ~]");
+        let vi_pay = T(&mut c.stack, &[D(0), qua]).unwrap();
+        let vi = core(c, 105, vi_pay);
+        reg(c, vi, "[%vi [0 7] ~]");
+        let mule_pay = T(&mut c.stack, &[D(0), vi]).unwrap();
+        let mule = core(c, 106, mule_pay);
+        reg(c, mule, "[%mule [0 7] ~]");
+        let in_pay = T(&mut c.stack, &[D(0), two]).unwrap();
+        let door = core(c, 107, in_pay);
+        reg(c, door, "[%in [0 7] ~]");
+        let bounds = n(c, "[0 0]");
+        let apt_pay = T(&mut c.stack, &[bounds, door]).unwrap();
+        let apt = core(c, 108, apt_pay);
+        reg(c, apt, "[%apt [0 7] ~]");
+        (mule, apt)
+    }
+    let path = |c: &Context, core: Noun| {
+        c.jets
+            .find(&c.stack, core, D(2))
+            .map(|j| (hot::HOT[j.hot as usize].path, j.hot))
+    };
+
+    let c = &mut ctx();
+    let (mule, apt) = layout(c, 135);
+    assert_eq!(c.jets.registered(), 9);
+    assert_eq!(c.jets.label_of(6), "k135/one/two/tri/qua/vi/mule");
+    let (p, h) = path(c, mule).expect("vi/mule jetted on 135");
+    assert_eq!(p, "k/one/two/tri/qua/vi/mule");
+    assert!(std::ptr::fn_addr_eq(
+        hot::HOT[h as usize].fun,
+        virt::mule as JetFn
+    ));
+    let (p, h) = path(c, apt).expect("apt jetted on 135");
+    assert_eq!(p, "k/one/two/in/apt");
+    assert!(std::ptr::fn_addr_eq(
+        hot::HOT[h as usize].fun,
+        sets::in_apt_distinct as JetFn
+    ));
+
+    let c = &mut ctx();
+    let (mule, apt) = layout(c, 140);
+    assert_eq!(c.jets.registered(), 9);
+    assert!(path(c, mule).is_none(), "no vi on 140");
+    let (_, h) = path(c, apt).expect("apt jetted on 140");
+    assert!(std::ptr::fn_addr_eq(
+        hot::HOT[h as usize].fun,
+        sets::in_apt as JetFn
+    ));
+
+    let c = &mut ctx();
+    let (mule, apt) = layout(c, 134);
+    assert_eq!(c.jets.registered(), 9);
+    assert!(path(c, mule).is_none() && path(c, apt).is_none());
+}
+
+/// A child whose parent is not registered is refused, and the message says whether the parent's battery is known.
+#[test]
+fn jets_register_explains_a_missing_parent() {
+    let c = &mut ctx();
+    let bat = n(c, "[1 100]");
+    let root = T(&mut c.stack, &[bat, D(135)]).unwrap();
+    let clue = n(c, "[[%k 135] [1 0] ~]");
+    c.jets.register(&c.stack, root, clue);
+    // the same battery with another payload: located nowhere, but its battery is known
+    let other = T(&mut c.stack, &[bat, D(136)]).unwrap();
+    assert!(c.jets.why_unlocated(&c.stack, other).contains("k135"));
+    let bat2 = n(c, "[1 101]");
+    let child = T(&mut c.stack, &[bat2, other]).unwrap();
+    let clue = n(c, "[%one [0 3] ~]");
+    c.jets.register(&c.stack, child, clue);
+    assert_eq!(c.jets.registered(), 1);
+    let stranger = n(c, "[[1 7] 0]");
+    assert_eq!(
+        c.jets.why_unlocated(&c.stack, stranger),
+        "its battery is not registered"
+    );
+}
