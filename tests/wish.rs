@@ -113,6 +113,38 @@ fn batch_mode_prints_one_line_per_expression() {
     assert_eq!(code, 2, "{err}");
 }
 
+/// Hints Vere added since 1.16 (docs/interpreter.md): `%loop %jinx %spin %drop %meme` are computed (their clue) and
+/// otherwise ignored, `%memo` with a cell clue (Vere's persistent and ford caches) memoises like any `%memo`; a
+/// crashing clue crashes, as in Vere.
+#[test]
+fn newer_vere_hints_are_honoured_or_ignored() {
+    let Some(pill) = ivory() else { return };
+    let lines = [
+        ("~>(%loop.[%foo 1] (add 2 2))", "4"),
+        ("~>(%jinx.~s1 (add 2 2))", "4"),
+        ("(mule |.(~>(%jinx.~s1 (add 2 2))))", "[0 4]"),
+        ("~>(%spin.[%eyre ~] (add 2 2))", "4"),
+        ("~>(%drop.~ (add 2 2))", "4"),
+        ("~>(%meme.[0 leaf+\"m\"] (add 2 2))", "4"),
+        ("~>(%meme (add 2 2))", "4"),
+        ("~>(%memo.[%clay %ford ~] (mul 3 4))", "12"),
+        (
+            "=+  f=|=(a=@ ~>(%memo.[%clay %ford ~] (mul a a)))  [(f 3) (f 3) (f 4)]",
+            "[9 9 16]",
+        ),
+        ("(mule |.(~>(%loop.!! 5)))", "[1 0]"),
+    ];
+    let file = std::env::temp_dir().join(format!("mars-wish-hints-{}.txt", std::process::id()));
+    let input: String = lines.iter().map(|(e, _)| format!("{e}\n")).collect();
+    std::fs::write(&file, input).expect("write");
+    let (code, out, err) = wish(&["--pill", &pill, "--batch", file.to_str().unwrap()]);
+    std::fs::remove_file(&file).ok();
+    assert_eq!(code, 0, "{err}");
+    let got: Vec<&str> = out.lines().collect();
+    let want: Vec<&str> = lines.iter().map(|(_, w)| *w).collect();
+    assert_eq!(got, want, "{err}");
+}
+
 #[test]
 fn bad_hoon_bails() {
     let Some(pill) = ivory() else { return };
