@@ -16,7 +16,12 @@ use std::time::Instant;
 #[derive(Args)]
 pub struct WishArgs {
     /// Hoon to compile and evaluate against the kernel, e.g. '(add 2 2)'.
-    hoon: String,
+    #[arg(required_unless_present = "batch", conflicts_with = "batch")]
+    hoon: Option<String>,
+    /// Evaluate every line of FILE (`-` for stdin) as an expression, one kernel load for all: one output line per
+    /// expression, its product or `bail: %MOTE`. Blank lines are skipped.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["slam", "slam_hex", "slam_jam"])]
+    batch: Option<String>,
     /// The ivory pill (default `$MARS_PILLS/ivory.pill`).
     #[arg(long, value_name = "FILE")]
     pill: Option<PathBuf>,
@@ -59,7 +64,15 @@ pub fn wish(a: WishArgs) -> Result<i32, String> {
         load_ivory(&mut ctx, &f, &bytes).map_err(|e| format!("{}: {e}", pill.display()))?;
     let load = t.elapsed();
     let t = Instant::now();
-    let mut product = match wish_hoon(&mut ctx, &f, kernel, &a.hoon) {
+    if let Some(file) = &a.batch {
+        let code = batch(&mut ctx, &f, kernel, file)?;
+        if a.stats {
+            report(&ctx, load, t.elapsed());
+        }
+        return Ok(if ctx.jets.mismatches > 0 { 1 } else { code });
+    }
+    let hoon = a.hoon.as_deref().unwrap_or_default();
+    let mut product = match wish_hoon(&mut ctx, &f, kernel, hoon) {
         Ok(p) => p,
         Err(e) => return Ok(bail(&e)),
     };
@@ -83,19 +96,55 @@ pub fn wish(a: WishArgs) -> Result<i32, String> {
     writeln!(std::io::stdout().lock(), "{}", Print(product))
         .map_err(|e| format!("writing stdout: {e}"))?;
     if a.stats {
-        eprintln!(
-            "load {:.1} ms (cue + lifecycle, {} cores registered); evaluate {:.3} ms; ops {}; jets {}",
-            load.as_secs_f64() * 1e3,
-            ctx.jets.registered(),
-            eval.as_secs_f64() * 1e3,
-            ctx.stats.ops,
-            ctx.stats.jet_hits
-        );
-        for line in ctx.jets.report() {
-            eprintln!("{line}");
-        }
+        report(&ctx, load, eval);
     }
     Ok(if ctx.jets.mismatches > 0 { 1 } else { 0 })
+}
+
+fn report(ctx: &Context, load: std::time::Duration, eval: std::time::Duration) {
+    eprintln!(
+        "load {:.1} ms (cue + lifecycle, {} cores registered); evaluate {:.3} ms; ops {}; jets {}",
+        load.as_secs_f64() * 1e3,
+        ctx.jets.registered(),
+        eval.as_secs_f64() * 1e3,
+        ctx.stats.ops,
+        ctx.stats.jet_hits
+    );
+    for line in ctx.jets.report() {
+        eprintln!("{line}");
+    }
+}
+
+/// `--batch`: evaluate each non-blank line of `file` and print one line per expression. Each expression runs in a
+/// frame of its own, popped after its line is printed, so memory does not grow with the number of lines. Exit status
+/// 1 if any expression bailed.
+fn batch(ctx: &mut Context, f: &Formulas, kernel: Noun, file: &str) -> Result<i32, String> {
+    let text = if file == "-" {
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin().lock(), &mut s)
+            .map_err(|e| format!("reading stdin: {e}"))?;
+        s
+    } else {
+        std::fs::read_to_string(file).map_err(|e| format!("{file}: {e}"))?
+    };
+    let mut out = std::io::stdout().lock();
+    let mut code = 0;
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        ctx.stack
+            .push_frame()
+            .map_err(|_| "the NockStack is full".to_string())?;
+        let shown = match wish_hoon(ctx, f, kernel, line) {
+            Ok(p) => Print(p).to_string(),
+            Err(e) => {
+                code = 1;
+                format!("bail: {}", e.mote)
+            }
+        };
+        ctx.stack.pop_frame();
+        writeln!(out, "{shown}").map_err(|e| format!("writing stdout: {e}"))?;
+    }
+    out.flush().map_err(|e| format!("writing stdout: {e}"))?;
+    Ok(code)
 }
 
 /// Cue an ivory pill (`[%ivory events]`) and run its lifecycle: the kernel, with its cores registered in

@@ -198,8 +198,9 @@ fn run_arm(ctx: &mut Context, core: Noun) -> Result<Noun, JetErr> {
     Ok(crate::interpreter::nock(ctx, core, arm)?)
 }
 
-/// The `ut` core's `vet` flag (axis 59 in Hoon 140: the payload is `[sut [fan rib vet] context]`), or 0 where the
-/// core has no such axis.
+/// The `ut` core's `vet` flag (axis 59: the payload is `[sut [fan rib vet] context]`), or 0 where the core has no
+/// such axis. Vere 4.5 reads the same axis for every kernel it serves, Hoon 140 down to 135 (its `u3qfu_van_vet`; the
+/// k135 and k140 hook lists agree: `fan` 28, `rib` 58, `vet` 59).
 fn vet(van: Noun) -> Noun {
     at(van, 59).unwrap_or(D(0))
 }

@@ -10,7 +10,8 @@
 //!   from battery identity (pointer first, then mug + structural equality) to the locations using that battery. It is
 //!   rebuilt from the cold state by matching each location's label against the hot table.
 //! - **hot state**: the static table [`hot::HOT`] of Rust jet functions keyed by location path (`k/one/add`: `k`
-//!   stands for the Hoon kernel root `%k.NNN`, whatever its version).
+//!   stands for the Hoon kernel root `%k.NNN` of the kernels Vere 4.5 knows, 140 down to 135, each entry naming the
+//!   kernels it serves).
 //!
 //! As in Vere's hashless mode (its default), a jet is found by location, not by battery hash: a core is jetted only if
 //! its battery is exactly a registered battery *and* its parent chain matches the registered one (each ancestor's
@@ -381,6 +382,27 @@ impl Dashboard {
             .find(|&li| self.fine(stack, core, li))
     }
 
+    /// Why `p` (a would-be parent) has no location, for the registration message: its battery was never
+    /// registered, or it was, under these locations, but `p`'s own parent chain or root payload differs.
+    fn why_unlocated(&self, stack: &NockStack, p: Noun) -> String {
+        let Some(bi) = p
+            .as_cell()
+            .and_then(|c| self.battery_index(stack, c.head()))
+        else {
+            return "its battery is not registered".to_string();
+        };
+        let labels: Vec<String> = self.bats[bi as usize]
+            .locs
+            .iter()
+            .take(4)
+            .map(|&li| self.label_of(li))
+            .collect();
+        format!(
+            "its battery is registered as {}, under another parent chain",
+            labels.join(", ")
+        )
+    }
+
     /// Handle a `%fast` hint: `clue` names `core`. Malformed clues and cores whose parent is not registered are
     /// ignored (as Vere does, with a message).
     pub fn register(&mut self, stack: &NockStack, core: Noun, clue: Noun) {
@@ -411,9 +433,10 @@ impl Dashboard {
                 None
             }) else {
                 eprintln!(
-                    "jets: in {name_text}, parent {:x} not found at {}\r",
+                    "jets: in {name_text}, parent {:x} not found at {} ({})\r",
                     mug(p.head().unwrap_or(p)),
-                    clue.axis
+                    clue.axis,
+                    self.why_unlocated(stack, p)
                 );
                 return Ok(());
             };
