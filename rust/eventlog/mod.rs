@@ -16,11 +16,14 @@
 //! them. Bad input yields a [`LogError`], never a panic.
 
 mod env;
+pub mod epoch;
 mod error;
 mod header;
+mod pier;
 pub use env::{EventIter, EventLog, OpenOptions};
 pub use error::LogError;
 pub use header::{verify_data_file, FileReport, NamedDb};
+pub use pier::{Epoch, Layout, PierIter, PierLog};
 use std::path::{Path, PathBuf};
 
 /// Map size Vere uses for the log: 1 TiB.
