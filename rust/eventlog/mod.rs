@@ -19,10 +19,12 @@ mod env;
 pub mod epoch;
 mod error;
 mod header;
+pub mod lock;
 mod pier;
 pub use env::{EventIter, EventLog, OpenOptions};
 pub use error::LogError;
 pub use header::{verify_data_file, FileReport, NamedDb};
+pub use lock::PierLock;
 pub use pier::{Epoch, Layout, PierIter, PierLog};
 use std::path::{Path, PathBuf};
 
