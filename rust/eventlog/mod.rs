@@ -20,14 +20,17 @@ pub mod epoch;
 mod error;
 mod header;
 pub mod lock;
+pub mod migrate;
 mod pier;
 pub mod writer;
+
 pub use env::{EventIter, EventLog, OpenOptions};
 pub use error::LogError;
 pub use header::{verify_data_file, FileReport, NamedDb};
 pub use lock::PierLock;
 pub use pier::{Epoch, Layout, PierIter, PierLog};
 pub use writer::{Durability, LogWriter};
+
 use std::path::{Path, PathBuf};
 
 /// Map size Vere uses for the log: 1 TiB.
