@@ -287,7 +287,9 @@ mod tests {
             .map(|k| Event {
                 number: k,
                 mug: if k <= 3 { 0 } else { k as u32 * 0x0101_0101 },
-                jam: (0..(k * 37 % 3000) + 1).map(|i| (i * k) as u8 | 1).collect(),
+                jam: (0..(k * 37 % 3000) + 1)
+                    .map(|i| (i * k) as u8 | 1)
+                    .collect(),
             })
             .collect();
         log.append_batch(events.iter().map(|e| (e.number, e.mug, e.jam.as_slice())))
@@ -311,7 +313,12 @@ mod tests {
             let (pier, events) = p1_pier(40);
             let before = top_bytes(pier.path());
             let got = migrate_until(pier.path(), VERE, options(), stop).unwrap();
-            assert_eq!(got, Migration::Migrated { span: Some((1, 40)) });
+            assert_eq!(
+                got,
+                Migration::Migrated {
+                    span: Some((1, 40))
+                }
+            );
             let (layout, read) = all_events(pier.path());
             assert_eq!(read, events, "after {stop:?}");
             if stop < Step::Swapped {
@@ -323,7 +330,9 @@ mod tests {
             }
             let again = migrate(pier.path(), VERE, options()).unwrap();
             let expected = if stop < Step::Swapped {
-                Migration::Migrated { span: Some((1, 40)) }
+                Migration::Migrated {
+                    span: Some((1, 40)),
+                }
             } else {
                 Migration::NotNeeded
             };
@@ -352,7 +361,11 @@ mod tests {
         assert_eq!(fs::read(dir.join("0i0/epoc.txt")).unwrap(), b"2");
         assert_eq!(fs::read(dir.join("0i0/vere.txt")).unwrap(), VERE.as_bytes());
         let top = crate::eventlog::verify_data_file(&dir.join("data.mdb")).unwrap();
-        let dbs: Vec<_> = top.named_dbs.iter().map(|d| (d.name.as_str(), d.flags, d.entries)).collect();
+        let dbs: Vec<_> = top
+            .named_dbs
+            .iter()
+            .map(|d| (d.name.as_str(), d.flags, d.entries))
+            .collect();
         assert_eq!(dbs, vec![("META", 0, 4)]);
         let log = PierLog::open(pier.path(), options()).unwrap();
         assert_eq!(*log.meta(), Meta::epochs(0x0102, false, 3));
@@ -378,7 +391,9 @@ mod tests {
         fs::write(dir.join("tmp/data.mdb"), b"half a file").unwrap();
         assert_eq!(
             migrate(pier.path(), VERE, options()).unwrap(),
-            Migration::Migrated { span: Some((1, 12)) }
+            Migration::Migrated {
+                span: Some((1, 12))
+            }
         );
         let (layout, read) = all_events(pier.path());
         assert_eq!(layout, Layout::Epochs);
@@ -396,7 +411,11 @@ mod tests {
         let before = top_bytes(pier.path());
         let (other, _) = p1_pier(2);
         fs::create_dir(dir.join("0i0")).unwrap();
-        fs::copy(log_dir(other.path()).join("data.mdb"), dir.join("0i0/data.mdb")).unwrap();
+        fs::copy(
+            log_dir(other.path()).join("data.mdb"),
+            dir.join("0i0/data.mdb"),
+        )
+        .unwrap();
         let err = migrate(pier.path(), VERE, options()).unwrap_err();
         assert!(matches!(err, LogError::MigrationConflict { .. }), "{err}");
         assert!(err.to_string().contains("0i0"), "{err}");

@@ -254,8 +254,8 @@ impl PierLog {
             opening: Mutex::new(()),
         };
         // The latest epoch is open (check_latest): its META is what a serf
-        // reports; check it names the same ship.
-        log.epoch_log(log.epochs.len() - 1)?;
+        // reports, so it must name the top level's ship.
+        check_same_ship(&log.meta, log.epoch_log(log.epochs.len() - 1)?)?;
         Ok(log)
     }
 
