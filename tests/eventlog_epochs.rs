@@ -1053,3 +1053,81 @@ fn mars_log_names_each_epoch() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("epoc.txt"), "{err}");
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// A model: any sequence of appends and rollovers reads back as the events in order
+
+mod model {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        /// Append this many events (one transaction).
+        Append(u64),
+        /// Roll over (skipped by the model when the latest epoch is empty).
+        Roll,
+        /// Close and reopen for writing.
+        Reopen,
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            4 => (1u64..40).prop_map(Op::Append),
+            2 => Just(Op::Roll),
+            1 => Just(Op::Reopen),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+        #[test]
+        fn reads_match_the_model(ops in proptest::collection::vec(op(), 1..12), probes in proptest::collection::vec((1u64..400, 0u64..60), 8)) {
+            let pier = tempfile::tempdir().unwrap();
+            let snap = snapshot_dir(&[("image.bin", b"s")]);
+            let mut log = PierLog::create(pier.path(), &Meta::epochs(0, true, 1), VERE, writable()).unwrap();
+            let mut last = 0u64;
+            let mut starts = vec![0u64];
+            for op in &ops {
+                match op {
+                    Op::Append(k) => {
+                        append_events(&mut log, last + 1, last + k);
+                        last += k;
+                    }
+                    Op::Roll => {
+                        let r = log.roll(snap.path(), VERE);
+                        if *starts.last().unwrap() == last {
+                            let nothing = matches!(r, Err(LogError::NothingToRoll { .. }));
+                            prop_assert!(nothing, "{:?}", r);
+                        } else {
+                            prop_assert_eq!(r.unwrap(), last);
+                            starts.push(last);
+                        }
+                    }
+                    Op::Reopen => {
+                        drop(log);
+                        log = PierLog::open(pier.path(), writable()).unwrap();
+                    }
+                }
+                prop_assert_eq!(log.last().unwrap(), last);
+            }
+            drop(log);
+            let log = PierLog::open(pier.path(), small()).unwrap();
+            let numbers: Vec<u64> = log.epochs().iter().map(|e| e.number()).collect();
+            prop_assert_eq!(&numbers, &starts);
+            prop_assert_eq!(log.last().unwrap(), last);
+            let span = (last > 0).then_some((1, last));
+            prop_assert_eq!(log.check_contiguous().unwrap(), span);
+            let all: Vec<Event> = log.iter().unwrap().map(|e| e.unwrap()).collect();
+            prop_assert_eq!(all, (1..=last).map(event).collect::<Vec<_>>());
+            for (from, len) in probes {
+                let to = from + len;
+                let got: Vec<u64> = log.range(from, to).unwrap().map(|e| e.unwrap().number).collect();
+                let want: Vec<u64> = (from..=to.min(last)).collect();
+                prop_assert_eq!(got, want);
+                prop_assert_eq!(log.get(from).unwrap(), (from <= last).then(|| event(from)));
+            }
+        }
+    }
+}
