@@ -103,13 +103,21 @@ pub fn wish(a: WishArgs) -> Result<i32, String> {
 
 fn report(ctx: &Context, load: std::time::Duration, eval: std::time::Duration) {
     eprintln!(
-        "load {:.1} ms (cue + lifecycle, {} cores registered); evaluate {:.3} ms; ops {}; jets {}",
+        "load {:.1} ms (cue + lifecycle, {} cores registered); evaluate {:.3} ms; ops {}; jets {}; \
+         collections {} ({} major), {} MiB copied; memo hits {}",
         load.as_secs_f64() * 1e3,
         ctx.jets.registered(),
         eval.as_secs_f64() * 1e3,
         ctx.stats.ops,
-        ctx.stats.jet_hits
+        ctx.stats.jet_hits,
+        ctx.stats.collections,
+        ctx.stats.major_collections,
+        ctx.stack.copied_words >> 17,
+        ctx.stats.memo_jet_hits,
     );
+    for line in ctx.mass_lines() {
+        eprintln!("mass: {line}");
+    }
     for line in ctx.jets.report() {
         eprintln!("{line}");
     }

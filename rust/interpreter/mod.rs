@@ -245,6 +245,7 @@ const OP_MINK: u64 = 23; // []  (boundary: a frame above it runs the virtualised
 const OP_12_GO: u64 = 24; // [ref]
 const OP_DONE: u64 = 25; // []  (bottom of an entry's base frame: the product is the entry's result)
 const OP_FRAME_END: u64 = 26; // []  (bottom of a mink or scry frame: pop it, preserving the product)
+const OP_MEMO_JET: u64 = 27; // [key keep]  (a memoising jet's arm is running: cache its product)
 
 /// Payload words of each opcode (for unwinding).
 fn payload_words(op: u64) -> usize {
@@ -252,7 +253,8 @@ fn payload_words(op: u64) -> usize {
         OP_3 | OP_4 | OP_MINK | OP_DONE | OP_FRAME_END => 0,
         OP_CONS_DONE | OP_2_CALL | OP_5_DONE | OP_7 | OP_9 | OP_MEMO | OP_TRACE | OP_BOUT
         | OP_FAST | OP_12_GO => 1,
-        OP_CONS_TAIL | OP_2_FOL | OP_5_B | OP_8 | OP_10_DONE | OP_SLOG_CLUE | OP_12_PATH => 2,
+        OP_CONS_TAIL | OP_2_FOL | OP_5_B | OP_8 | OP_10_DONE | OP_SLOG_CLUE | OP_12_PATH
+        | OP_MEMO_JET => 2,
         OP_6 | OP_10_TGT | OP_11_CLUE | OP_12_SCRY => 3,
         _ => unreachable!("unknown work item {op}"),
     }
@@ -414,12 +416,14 @@ fn cell(n: Noun) -> Result<Cell, Halt> {
 fn report_progress(ctx: &Context) {
     let s = &ctx.stats;
     let mut text = format!(
-        "mars: progress: {} ops, {} jet hits, {} memo hits, {} collections, nesting {} ({} KiB of native stack), \
-         stack depth {}\r\n",
+        "mars: progress: {} ops, {} jet hits, {} memo hits, {} collections ({} major, {} MiB copied), nesting {} \
+         ({} KiB of native stack), stack depth {}\r\n",
         s.ops,
         s.jet_hits,
         s.memo_jet_hits,
         s.collections,
+        s.major_collections,
+        ctx.stack.copied_words >> 17,
         ctx.nesting(),
         ctx.native_stack_used() >> 10,
         ctx.stack.depth()
@@ -712,9 +716,13 @@ enum Arm {
 
 /// Nock 9 once the core is known: try the jet, else find the arm and go through the call-site checks.
 #[inline(always)]
-fn call_arm(ctx: &mut Context, mut core: Noun, axis: Noun) -> Result<Arm, Halt> {
+fn call_arm(ctx: &mut Context, core: Noun, axis: Noun) -> Result<Arm, Halt> {
     if !ctx.jets.disabled {
         if let Some(jet) = ctx.jets.find(&ctx.stack, core, axis) {
+            if let Some(key) = jet.memo {
+                ctx.jets.note_call(jet.hot);
+                return memo_jet(ctx, key, core, axis);
+            }
             match crate::jets::kick(ctx, jet, core, axis) {
                 Some(Ok(v)) => {
                     ctx.stats.jet_hits += 1;
@@ -726,10 +734,40 @@ fn call_arm(ctx: &mut Context, mut core: Noun, axis: Noun) -> Result<Arm, Halt> 
             }
         }
     }
+    arm_nock(ctx, core, axis)
+}
+
+/// Nock 9 without a jet: the arm's formula, to evaluate against the core.
+#[inline(always)]
+fn arm_nock(ctx: &mut Context, mut core: Noun, axis: Noun) -> Result<Arm, Halt> {
     let axis = axis.as_atom().ok_or(Halt::Crash(Mote::Exit))?;
     let mut arm = slot(core, axis).ok_or(Halt::Crash(Mote::Exit))?;
     at_call(ctx, &mut core, &mut arm)?;
     Ok(Arm::Eval(core, arm))
+}
+
+/// A memoising jet: the cached product, or the arm's own Nock run right here with a work item below it that caches
+/// the product (so the type checker's memoised arms nest no native calls and their products are never copied out of
+/// a frame on the way back).
+fn memo_jet(
+    ctx: &mut Context,
+    key_of: crate::jets::memo::MemoKeyFn,
+    core: Noun,
+    axis: Noun,
+) -> Result<Arm, Halt> {
+    let (key, keep) = match key_of(ctx, core) {
+        Ok(k) => k,
+        Err(JetErr::Punt) => return arm_nock(ctx, core, axis),
+        Err(JetErr::Fail(m)) => return Err(Halt::Crash(m)),
+        Err(JetErr::Traced(m, t)) => return Err(Halt::Traced(m, t)),
+    };
+    if let Some(v) = crate::jets::memo::memo_hint_get(ctx, key) {
+        ctx.stats.memo_jet_hits += 1;
+        ctx.stats.jet_hits += 1;
+        return Ok(Arm::Product(v));
+    }
+    push3(&mut ctx.stack, key, D(keep.to_word()), OP_MEMO_JET)?;
+    arm_nock(ctx, core, axis)
 }
 
 /// Deliver `res` to the work item on top of the stack.
@@ -827,6 +865,12 @@ fn ret(ctx: &mut Context, mut res: Noun) -> Result<Step, Halt> {
                     }
                 }
                 return Ok(Step::Go(Next::Eval(sub, body)));
+            }
+            OP_MEMO_JET => {
+                let [key, keep] = ctx.stack.pop_all::<2>();
+                if crate::jets::memo::Keep::from_word(keep).allows(res) {
+                    crate::jets::memo::memo_hint_put(ctx, noun(key), res)?;
+                }
             }
             OP_MEMO => {
                 let key = noun(ctx.stack.pop());

@@ -27,6 +27,10 @@ pub struct HotEntry {
     /// The Hoon kernels (`k` roots) this entry serves, newest first: `(newest, oldest)`, inclusive. Ignored for
     /// other roots.
     pub kelvins: (u32, u32),
+    /// For a memoising jet: the cache key of a kick. The interpreter then looks the product up and, on a miss, runs
+    /// the arm's own Nock in place (no native nesting, no copy of the product) and caches what it produces; `fun`
+    /// is the same jet as a native call, for callers outside the interpreter.
+    pub memo: Option<memo::MemoKeyFn>,
 }
 
 impl HotEntry {
@@ -54,6 +58,15 @@ const fn j(path: &'static str, fun: JetFn) -> HotEntry {
         fun,
         checkable: true,
         kelvins: (*KELVINS.end(), *KELVINS.start()),
+        memo: None,
+    }
+}
+
+/// A memoising jet (see [`HotEntry::memo`]).
+const fn memoised(path: &'static str, fun: JetFn, key: memo::MemoKeyFn) -> HotEntry {
+    HotEntry {
+        memo: Some(key),
+        ..unchecked(path, fun)
     }
 }
 
@@ -207,15 +220,40 @@ pub static HOT: &[HotEntry] = &[
     j("k/one/two/tri/qua/sfix", parse::sfix),
     // layer five: aura compatibility (Vere's rule, not the Hoon's) and the type system's memoised arms
     unchecked("k/one/two/tri/qua/pen/fitz", aura::fitz),
-    unchecked("k/one/two/tri/qua/pen/ut/crop", memo::ut_crop),
-    unchecked("k/one/two/tri/qua/pen/ut/fish", memo::ut_fish),
-    unchecked("k/one/two/tri/qua/pen/ut/fuse", memo::ut_fuse),
-    unchecked("k/one/two/tri/qua/pen/ut/mint", memo::ut_mint),
-    unchecked("k/one/two/tri/qua/pen/ut/mull", memo::ut_mull),
-    unchecked("k/one/two/tri/qua/pen/ut/rest", memo::ut_rest),
-    unchecked(
+    memoised(
+        "k/one/two/tri/qua/pen/ut/crop",
+        memo::ut_crop,
+        memo::ut_crop_key,
+    ),
+    memoised(
+        "k/one/two/tri/qua/pen/ut/fish",
+        memo::ut_fish,
+        memo::ut_fish_key,
+    ),
+    memoised(
+        "k/one/two/tri/qua/pen/ut/fuse",
+        memo::ut_fuse,
+        memo::ut_fuse_key,
+    ),
+    memoised(
+        "k/one/two/tri/qua/pen/ut/mint",
+        memo::ut_mint,
+        memo::ut_mint_key,
+    ),
+    memoised(
+        "k/one/two/tri/qua/pen/ut/mull",
+        memo::ut_mull,
+        memo::ut_mull_key,
+    ),
+    memoised(
+        "k/one/two/tri/qua/pen/ut/rest",
+        memo::ut_rest,
+        memo::ut_rest_key,
+    ),
+    memoised(
         "k/one/two/tri/qua/pen/ut/nest/nest-in/nest-dext",
         memo::ut_nest_dext,
+        memo::ut_nest_dext_key,
     ),
     // zuse (`hex` under layer five): Ed25519 and AES-SIV
     j("k/one/two/tri/qua/pen/hex/coed/ed/puck", crypto::puck),

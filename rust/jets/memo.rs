@@ -187,10 +187,53 @@ fn cached(ctx: &mut Context, key: Noun) -> Option<Noun> {
     hit
 }
 
-/// Remember `product` for `key`.
-fn remember(ctx: &mut Context, key: Noun, product: Noun) -> Result<(), JetErr> {
-    Ok(memo_hint_put(ctx, key, product)?)
+/// Which products of a memoising jet may be cached.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Keep {
+    /// Every product.
+    Always,
+    /// `nest-dext`: a yes (`0`) only if it was reached without `reg` assumptions, a no (`1`) only without `seg`
+    /// ones; these two flags say whether those sets were empty.
+    Dext { reg_empty: bool, seg_empty: bool },
 }
+
+impl Keep {
+    /// May `product` be cached?
+    pub fn allows(self, product: Noun) -> bool {
+        match self {
+            Keep::Always => true,
+            Keep::Dext {
+                reg_empty,
+                seg_empty,
+            } => (product == D(0) && reg_empty) || (product == D(1) && seg_empty),
+        }
+    }
+
+    /// As a small atom, for a work item.
+    pub fn to_word(self) -> u64 {
+        match self {
+            Keep::Always => 0,
+            Keep::Dext {
+                reg_empty,
+                seg_empty,
+            } => 1 | (reg_empty as u64) << 1 | (seg_empty as u64) << 2,
+        }
+    }
+
+    pub fn from_word(w: u64) -> Keep {
+        if w & 1 == 0 {
+            Keep::Always
+        } else {
+            Keep::Dext {
+                reg_empty: w & 2 != 0,
+                seg_empty: w & 4 != 0,
+            }
+        }
+    }
+}
+
+/// A memoising jet's cache key for a kick of `core`, and what of its product may be kept.
+pub type MemoKeyFn = fn(&mut Context, Noun) -> Result<(Noun, Keep), JetErr>;
 
 /// Run the gate's own Nock (its battery, the `$` arm), not through a `9`, so this jet is not kicked again.
 fn run_arm(ctx: &mut Context, core: Noun) -> Result<Noun, JetErr> {
@@ -198,15 +241,27 @@ fn run_arm(ctx: &mut Context, core: Noun) -> Result<Noun, JetErr> {
     Ok(crate::interpreter::nock(ctx, core, arm)?)
 }
 
-/// The `ut` core's `vet` flag (axis 59: the payload is `[sut [fan rib vet] context]`), or 0 where the core has no
-/// such axis. Vere 4.5 reads the same axis for every kernel it serves, Hoon 140 down to 135 (its `u3qfu_van_vet`; the
-/// k135 and k140 hook lists agree: `fan` 28, `rib` 58, `vet` 59).
+/// A memoising jet called natively: look up, else run the arm's Nock and cache.
+fn memoised(ctx: &mut Context, core: Noun, key: MemoKeyFn) -> Result<Noun, JetErr> {
+    let (key, keep) = key(ctx, core)?;
+    if let Some(p) = cached(ctx, key) {
+        return Ok(p);
+    }
+    let product = run_arm(ctx, core)?;
+    if keep.allows(product) {
+        memo_hint_put(ctx, key, product)?;
+    }
+    Ok(product)
+}
+
+/// The `ut` core's `vet` flag (axis 59 in Hoon 140: the payload is `[sut [fan rib vet] context]`), or 0 where the
+/// core has no such axis.
 fn vet(van: Noun) -> Noun {
     at(van, 59).unwrap_or(D(0))
 }
 
-/// A `ut` arm gate `core` whose sample is the whole key material: cache by `[tag vet sut sample battery]`.
-fn ut_arm(ctx: &mut Context, core: Noun, tag: &str) -> Result<Noun, JetErr> {
+/// The key of a `ut` arm gate `core` whose sample is the whole key material: `[tag vet sut sample battery]`.
+fn ut_key(ctx: &mut Context, core: Noun, tag: &str) -> Result<(Noun, Keep), JetErr> {
     let van = at(core, 7)?;
     let sut = at(van, 6)?;
     let bat = at(van, 2)?;
@@ -215,42 +270,32 @@ fn ut_arm(ctx: &mut Context, core: Noun, tag: &str) -> Result<Noun, JetErr> {
         &mut ctx.stack,
         &[crate::noun::tas(tag), vet(van), sut, sample, bat],
     )?;
-    if let Some(p) = cached(ctx, key) {
-        return Ok(p);
-    }
-    let product = run_arm(ctx, core)?;
-    remember(ctx, key, product)?;
-    Ok(product)
+    Ok((key, Keep::Always))
 }
 
-pub fn ut_crop(ctx: &mut Context, core: Noun) -> Result<Noun, JetErr> {
-    ut_arm(ctx, core, "crop")
+macro_rules! ut_memo_jet {
+    ($jet:ident, $key:ident, $tag:literal) => {
+        pub fn $key(ctx: &mut Context, core: Noun) -> Result<(Noun, Keep), JetErr> {
+            ut_key(ctx, core, $tag)
+        }
+
+        pub fn $jet(ctx: &mut Context, core: Noun) -> Result<Noun, JetErr> {
+            memoised(ctx, core, $key)
+        }
+    };
 }
 
-pub fn ut_fish(ctx: &mut Context, core: Noun) -> Result<Noun, JetErr> {
-    ut_arm(ctx, core, "fish")
-}
+ut_memo_jet!(ut_crop, ut_crop_key, "crop");
+ut_memo_jet!(ut_fish, ut_fish_key, "fish");
+ut_memo_jet!(ut_fuse, ut_fuse_key, "fuse");
+ut_memo_jet!(ut_mint, ut_mint_key, "mint");
+ut_memo_jet!(ut_mull, ut_mull_key, "mull");
+ut_memo_jet!(ut_rest, ut_rest_key, "rest");
 
-pub fn ut_fuse(ctx: &mut Context, core: Noun) -> Result<Noun, JetErr> {
-    ut_arm(ctx, core, "fuse")
-}
-
-pub fn ut_mint(ctx: &mut Context, core: Noun) -> Result<Noun, JetErr> {
-    ut_arm(ctx, core, "mint")
-}
-
-pub fn ut_mull(ctx: &mut Context, core: Noun) -> Result<Noun, JetErr> {
-    ut_arm(ctx, core, "mull")
-}
-
-pub fn ut_rest(ctx: &mut Context, core: Noun) -> Result<Noun, JetErr> {
-    ut_arm(ctx, core, "rest")
-}
-
-/// `nest-dext`, the inner loop of `+nest:ut`: does `sut` nest `ref`? The answer depends on the sets of pairs assumed
-/// so far (`seg`, `reg`), so, as in Vere, it is cached only when those sets cannot have mattered: a yes reached with
-/// no `reg` assumptions, or a no reached with no `seg` assumptions.
-pub fn ut_nest_dext(ctx: &mut Context, core: Noun) -> Result<Noun, JetErr> {
+/// The key of `nest-dext`, the inner loop of `+nest:ut` (does `sut` nest `ref`?). The answer depends on the sets
+/// of pairs assumed so far (`seg`, `reg`), so, as in Vere, it is cached only when those sets cannot have mattered: a
+/// yes reached with no `reg` assumptions, or a no reached with no `seg` assumptions.
+pub fn ut_nest_dext_key(ctx: &mut Context, core: Noun) -> Result<(Noun, Keep), JetErr> {
     let nest_in = at(core, 3)?;
     let (seg, reg) = (at(nest_in, 12)?, at(nest_in, 26)?);
     let nest = at(nest_in, 7)?;
@@ -262,15 +307,15 @@ pub fn ut_nest_dext(ctx: &mut Context, core: Noun) -> Result<Noun, JetErr> {
         &mut ctx.stack,
         &[crate::noun::tas("dext"), vet(van), sut, re, bat],
     )?;
-    if let Some(p) = cached(ctx, key) {
-        return Ok(p);
-    }
-    let product = run_arm(ctx, core)?;
-    let keep = (product == D(0) && reg == D(0)) || (product == D(1) && seg == D(0));
-    if keep {
-        remember(ctx, key, product)?;
-    }
-    Ok(product)
+    let keep = Keep::Dext {
+        reg_empty: reg == D(0),
+        seg_empty: seg == D(0),
+    };
+    Ok((key, keep))
+}
+
+pub fn ut_nest_dext(ctx: &mut Context, core: Noun) -> Result<Noun, JetErr> {
+    memoised(ctx, core, ut_nest_dext_key)
 }
 
 #[cfg(test)]

@@ -89,6 +89,8 @@ pub type JetFn = fn(&mut Context, Noun) -> Result<Noun, JetErr>;
 #[derive(Copy, Clone)]
 pub struct Jet {
     pub fun: JetFn,
+    /// For a memoising jet, its cache key (see [`hot::HotEntry::memo`]).
+    pub memo: Option<memo::MemoKeyFn>,
     /// Index of the hot table entry.
     pub hot: u32,
     /// Index of the location (registered core).
@@ -207,6 +209,11 @@ impl Dashboard {
         }
     }
 
+    /// Count a call of hot entry `hot` that the interpreter handled itself (a memoising jet's kick).
+    pub fn note_call(&mut self, hot: u32) {
+        self.stats[hot as usize].calls += 1;
+    }
+
     /// Number of registered locations.
     pub fn registered(&self) -> usize {
         self.locs.len()
@@ -235,6 +242,7 @@ impl Dashboard {
                 Some(&(_, hot)) if !self.checking[hot as usize] => {
                     return Some(Jet {
                         fun: hot::HOT[hot as usize].fun,
+                        memo: hot::HOT[hot as usize].memo,
                         hot,
                         loc: li,
                     })

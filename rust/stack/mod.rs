@@ -69,6 +69,8 @@ pub struct NockStack {
     /// this far into it since its pages were last given back ([`NockStack::release_free_pages`]).
     touched_lo: u64,
     touched_hi: u64,
+    /// Words copied by collections and preserving pops so far (for statistics).
+    pub copied_words: u64,
 }
 
 /// Bytes at each end of the free gap kept mapped when its pages are given back: where the next allocations and work
@@ -126,6 +128,7 @@ impl NockStack {
             clock: 0,
             touched_lo: start as u64,
             touched_hi: end as u64,
+            copied_words: 0,
         };
         // The root frame's header holds null registers: popping the root frame is refused.
         // SAFETY: the mapping is at least 1024 words, so the header fits.
@@ -649,6 +652,7 @@ impl NockStack {
         self.scratch = scratch;
         result?;
         self.pinned = pinned;
+        self.copied_words += (dest.ap as u64).abs_diff(parent.ap as u64) / 8;
         self.f = parent;
         self.f.ap = dest.ap;
         self.note_low_water();
@@ -711,6 +715,7 @@ impl NockStack {
         } else {
             (tmp.ap as u64, self.f.sp as u64)
         };
+        self.copied_words += (thi - tlo) / 8;
         // The copies touched the gap's pages on the stack's side.
         if self.f.west {
             self.touched_lo = self.touched_lo.max(thi);
