@@ -15,6 +15,7 @@ pub mod jets;
 
 pub mod eventlog;
 pub mod pma;
+pub mod protocol;
 pub mod snapshot;
 
 pub mod king;

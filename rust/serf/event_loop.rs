@@ -4,15 +4,16 @@
 //! The [`Snapshot`] is told after every event and every writ, and collects the root frame when it has grown.
 
 use super::arvo::{self, Formulas};
-use super::newt::{FrameError, NewtReader};
 use super::output::{flog, SharedOutput};
 use super::rock;
 use super::trace::TraceFile;
-use super::writ::{self, Live, Writ, BAIL, CRUD, DONE, LIVE, PEEK, PLAY, SWAP, WORK};
 use super::SerfArgs;
 use crate::interpreter::{increment, Context, Error, Mote};
 use crate::mug::mug;
 use crate::noun::{list_iter, tas, Noun, Oom, D, T};
+use crate::protocol::newt::{FrameError, NewtReader};
+use crate::protocol::p1::{Live, PeekReply, PlayReply, Plea, WorkReply, Writ};
+use crate::protocol::Goof;
 use crate::serial::cue_bytes;
 use crate::snapshot::{SerfState, Snapshot};
 use std::io::Read;
@@ -59,8 +60,12 @@ impl Serf {
     }
 
     fn serve<R: Read>(&mut self, input: R) -> Result<u8, Fatal> {
-        let ripe = writ::ripe(&mut self.ctx.stack, self.state.event, self.state.mug)?;
-        self.reply(ripe)?;
+        self.reply(Plea::Ripe {
+            hon: super::HOON_KELVIN,
+            nok: super::NOCK_KELVIN,
+            eve: self.state.event,
+            mug: self.state.mug,
+        })?;
         let mut reader = NewtReader::new(input);
         loop {
             let body = match reader.read_frame() {
@@ -73,7 +78,7 @@ impl Serf {
                 Err(e) => return Err(Fatal(e.to_string())),
             };
             let noun = self.cue(&body)?;
-            let w = writ::parse(noun).map_err(|e| Fatal(format!("bad writ: {e}")))?;
+            let w = Writ::decode(noun).map_err(|e| Fatal(format!("bad writ: {e}")))?;
             match self.handle(w)? {
                 Next::Continue => {}
                 Next::Exit(code) => return Ok(code),
@@ -97,7 +102,8 @@ impl Serf {
         }
     }
 
-    fn reply(&mut self, n: Noun) -> Result<(), Fatal> {
+    fn reply(&mut self, p: Plea) -> Result<(), Fatal> {
+        let n = p.encode(&mut self.ctx.stack)?;
         self.out
             .borrow_mut()
             .send(n)
@@ -173,7 +179,7 @@ impl Serf {
     }
 
     /// `[mote tang]` for a failure; the tang is rendered by the kernel's `+mook` when there is a kernel.
-    fn goof(&mut self, e: Error) -> Result<Noun, Fatal> {
+    fn goof(&mut self, e: Error) -> Result<Goof, Fatal> {
         let tang = if self.state.has_kernel() {
             let kernel = self.state.kernel;
             arvo::render_trace(&mut self.ctx, &self.f, kernel, e.trace)
@@ -183,7 +189,10 @@ impl Serf {
             }
             Noun::ZERO
         };
-        Ok(T(&mut self.ctx.stack, &[e.mote.to_noun(), tang])?)
+        Ok(Goof {
+            mote: e.mote.to_noun(),
+            tang,
+        })
     }
 
     /// Adopt `kernel` as the state after one more event.
@@ -231,8 +240,7 @@ impl Serf {
                 ));
             }
         }
-        let ack = T(&mut self.ctx.stack, &[LIVE, D(0)])?;
-        self.reply(ack)?;
+        self.reply(Plea::Live)?;
         Ok(Next::Continue)
     }
 
@@ -244,15 +252,14 @@ impl Serf {
         let kernel = self.state.kernel;
         let r = arvo::peek(&mut self.ctx, &self.f, mil, kernel, sam);
         self.trace_end("peek", t0, self.state.event);
-        let plea = match r {
-            Ok(res) => T(&mut self.ctx.stack, &[PEEK, DONE, res])?,
+        let reply = match r {
+            Ok(res) => PeekReply::Done(res),
             Err(e) => {
                 self.verbose(&format!("mars: peek failed: {}", e.mote));
-                let goof = self.goof(e)?;
-                T(&mut self.ctx.stack, &[PEEK, BAIL, goof])?
+                PeekReply::Bail(self.goof(e)?)
             }
         };
-        self.reply(plea)
+        self.reply(Plea::Peek(reply))
     }
 
     fn play(&mut self, eve: u64, lit: Noun) -> Result<(), Fatal> {
@@ -286,17 +293,17 @@ impl Serf {
                         e.mote
                     ));
                     let goof = self.goof(e)?;
-                    let eve = writ::num(&mut self.ctx.stack, self.state.event)?;
-                    let plea = T(
-                        &mut self.ctx.stack,
-                        &[PLAY, BAIL, eve, D(self.state.mug as u64), goof],
-                    )?;
-                    return self.reply(plea);
+                    return self.reply(Plea::Play(PlayReply::Bail {
+                        eve: self.state.event,
+                        mug: self.state.mug,
+                        goof,
+                    }));
                 }
             }
         }
-        let plea = T(&mut self.ctx.stack, &[PLAY, DONE, D(self.state.mug as u64)])?;
-        self.reply(plea)
+        self.reply(Plea::Play(PlayReply::Done {
+            mug: self.state.mug,
+        }))
     }
 
     /// The first `%play` batch of a fresh serf: the lifecycle over the whole list.
@@ -317,14 +324,18 @@ impl Serf {
                     "mars: boot: {len} events, kernel mug {:#x}",
                     self.state.mug
                 ));
-                let plea = T(&mut self.ctx.stack, &[PLAY, DONE, D(self.state.mug as u64)])?;
-                self.reply(plea)
+                self.reply(Plea::Play(PlayReply::Done {
+                    mug: self.state.mug,
+                }))
             }
             Err(e) => {
                 eprint!("mars: boot: the lifecycle failed: {}\r\n", e.mote);
                 let goof = self.goof(e)?;
-                let plea = T(&mut self.ctx.stack, &[PLAY, BAIL, D(0), D(0), goof])?;
-                self.reply(plea)
+                self.reply(Plea::Play(PlayReply::Bail {
+                    eve: 0,
+                    mug: 0,
+                    goof,
+                }))
             }
         }
     }
@@ -341,20 +352,20 @@ impl Serf {
         let dud = match first {
             Ok((fec, k)) => {
                 self.advance(k);
-                let eve = writ::num(&mut self.ctx.stack, eve)?;
-                let plea = T(
-                    &mut self.ctx.stack,
-                    &[WORK, DONE, eve, D(self.state.mug as u64), fec],
-                )?;
-                return self.reply(plea);
+                return self.reply(Plea::Work(WorkReply::Done {
+                    eve,
+                    mug: self.state.mug,
+                    effects: fec,
+                }));
             }
             Err(e) if e.mote == Mote::Evil => {
                 self.verbose(&format!("mars: work: event {eve}: %evil"));
                 // [%work %bail [[%evil ~] ~]]: no trace, no crud.
-                let goof = T(&mut self.ctx.stack, &[tas("evil"), D(0)])?;
-                let lud = T(&mut self.ctx.stack, &[goof, D(0)])?;
-                let plea = T(&mut self.ctx.stack, &[WORK, BAIL, lud])?;
-                return self.reply(plea);
+                let goof = Goof {
+                    mote: tas("evil"),
+                    tang: D(0),
+                };
+                return self.reply(Plea::Work(WorkReply::Bail { goofs: vec![goof] }));
             }
             Err(e) => {
                 self.verbose(&format!(
@@ -371,11 +382,10 @@ impl Serf {
         let (now, ovum) = (c.head(), c.tail());
         let Ok(later) = increment(&mut self.ctx.stack, now) else {
             // `now` is not an atom, so no crud can be dated: report the original failure alone.
-            let lud = T(&mut self.ctx.stack, &[dud, D(0)])?;
-            let plea = T(&mut self.ctx.stack, &[WORK, BAIL, lud])?;
-            return self.reply(plea);
+            return self.reply(Plea::Work(WorkReply::Bail { goofs: vec![dud] }));
         };
-        let card = T(&mut self.ctx.stack, &[CRUD, dud, ovum])?;
+        let dud_noun = dud.encode(&mut self.ctx.stack)?;
+        let card = T(&mut self.ctx.stack, &[tas("crud"), dud_noun, ovum])?;
         let crud = T(&mut self.ctx.stack, &[later, self.f.arvo_wire, card])?;
         let t0 = self.trace_start();
         let kernel = self.state.kernel;
@@ -384,12 +394,12 @@ impl Serf {
         match second {
             Ok((fec, k)) => {
                 self.advance(k);
-                let eve = writ::num(&mut self.ctx.stack, eve)?;
-                let plea = T(
-                    &mut self.ctx.stack,
-                    &[WORK, SWAP, eve, D(self.state.mug as u64), crud, fec],
-                )?;
-                self.reply(plea)
+                self.reply(Plea::Work(WorkReply::Swap {
+                    eve,
+                    mug: self.state.mug,
+                    job: crud,
+                    effects: fec,
+                }))
             }
             Err(e2) => {
                 self.verbose(&format!(
@@ -397,9 +407,9 @@ impl Serf {
                     e2.mote
                 ));
                 let dud2 = self.goof(e2)?;
-                let lud = T(&mut self.ctx.stack, &[dud2, dud, D(0)])?;
-                let plea = T(&mut self.ctx.stack, &[WORK, BAIL, lud])?;
-                self.reply(plea)
+                self.reply(Plea::Work(WorkReply::Bail {
+                    goofs: vec![dud2, dud],
+                }))
             }
         }
     }

@@ -6,11 +6,9 @@
 pub mod args;
 pub mod arvo;
 mod event_loop;
-pub mod newt;
 mod output;
 pub mod rock;
 mod trace;
-pub mod writ;
 
 pub use args::{Flags, SerfArgs};
 pub use arvo::Formulas;
@@ -26,9 +24,9 @@ use std::os::fd::FromRawFd;
 use std::rc::Rc;
 
 /// Hoon kelvin reported in `%ripe` (Vere 1.16's).
-pub const HOON_KELVIN: u64 = 141;
+pub const HOON_KELVIN: u8 = 141;
 /// Nock kelvin reported in `%ripe`.
-pub const NOCK_KELVIN: u64 = 4;
+pub const NOCK_KELVIN: u8 = 4;
 
 /// Entry point: `args` are the arguments after `serf`. Returns the exit status.
 pub fn main(args: &[String]) -> i32 {
