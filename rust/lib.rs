@@ -18,6 +18,8 @@ pub mod pma;
 pub mod protocol;
 pub mod snapshot;
 
+pub mod kernel;
+
 pub mod king;
 pub mod serf;
 

@@ -2,11 +2,10 @@
 //! the resulting gate with a sample — the quickest way to test a jet against its Hoon.
 
 use super::input::{decode_hex, read_file};
-use crate::interpreter::{slam, Context, Error};
-use crate::noun::{cord, Noun};
-use crate::serf::arvo::{lifecycle, run_limited, Formulas};
+use crate::interpreter::slam;
+use crate::kernel::{new_context, Kernel};
 use crate::serial::cue_bytes;
-use crate::stack::NockStack;
+use crate::snapshot::MemorySnapshot;
 use crate::text::{parse_noun, Print};
 use clap::Args;
 use std::io::Write;
@@ -46,35 +45,34 @@ pub fn wish(a: WishArgs) -> Result<i32, String> {
         .clone()
         .unwrap_or_else(|| crate::test_support::pills_dir().join("ivory.pill"));
     let bytes = std::fs::read(&pill).map_err(|e| format!("{}: {e}", pill.display()))?;
-    let stack =
-        NockStack::new(8 << 30).map_err(|e| format!("cannot reserve the NockStack: {e}"))?;
-    let mut ctx = Context::new(stack, 50_000);
-    ctx.set_native_stack_budget(crate::interpreter::THREAD_STACK_BUDGET);
-    ctx.jets.disabled = a.no_jets;
-    ctx.jets.jet_check |= a.jet_check;
-    ctx.jets.timing = a.stats;
-    let f = Formulas::new();
+    let ctx =
+        new_context(8 << 30, 50_000).map_err(|e| format!("cannot reserve the NockStack: {e}"))?;
+    let mut k = Kernel::new(ctx, Box::new(MemorySnapshot::new()));
+    k.ctx.jets.disabled = a.no_jets;
+    k.ctx.jets.jet_check |= a.jet_check;
+    k.ctx.jets.timing = a.stats;
     let t = Instant::now();
-    let kernel =
-        load_ivory(&mut ctx, &f, &bytes).map_err(|e| format!("{}: {e}", pill.display()))?;
+    k.boot_ivory(&bytes)
+        .map_err(|e| format!("{}: {e}", pill.display()))?;
+    k.settle(&mut ()).map_err(|e| e.to_string())?;
     let load = t.elapsed();
     let t = Instant::now();
-    let mut product = match wish_hoon(&mut ctx, &f, kernel, &a.hoon) {
+    let mut product = match k.wish(&a.hoon) {
         Ok(p) => p,
         Err(e) => return Ok(bail(&e)),
     };
     let sample = match (&a.slam, &a.slam_hex, &a.slam_jam) {
-        (Some(t), _, _) => Some(parse_noun(&mut ctx.stack, t).map_err(|e| e.to_string())?),
+        (Some(t), _, _) => Some(parse_noun(&mut k.ctx.stack, t).map_err(|e| e.to_string())?),
         (_, Some(h), _) => {
-            Some(cue_bytes(&mut ctx.stack, &decode_hex(h)?).map_err(|e| e.to_string())?)
+            Some(cue_bytes(&mut k.ctx.stack, &decode_hex(h)?).map_err(|e| e.to_string())?)
         }
         (_, _, Some(f)) => {
-            Some(cue_bytes(&mut ctx.stack, &read_file(f)?).map_err(|e| format!("{f}: {e}"))?)
+            Some(cue_bytes(&mut k.ctx.stack, &read_file(f)?).map_err(|e| format!("{f}: {e}"))?)
         }
         _ => None,
     };
     if let Some(s) = sample {
-        product = match slam(&mut ctx, product, s) {
+        product = match slam(&mut k.ctx, product, s) {
             Ok(p) => p,
             Err(e) => return Ok(bail(&e)),
         };
@@ -86,41 +84,22 @@ pub fn wish(a: WishArgs) -> Result<i32, String> {
         eprintln!(
             "load {:.1} ms (cue + lifecycle, {} cores registered); evaluate {:.3} ms; ops {}; jets {}",
             load.as_secs_f64() * 1e3,
-            ctx.jets.registered(),
+            k.ctx.jets.registered(),
             eval.as_secs_f64() * 1e3,
-            ctx.stats.ops,
-            ctx.stats.jet_hits
+            k.ctx.stats.ops,
+            k.ctx.stats.jet_hits
         );
-        for line in ctx.jets.report() {
+        for line in k.ctx.jets.report() {
             eprintln!("{line}");
         }
     }
-    Ok(if ctx.jets.mismatches > 0 { 1 } else { 0 })
-}
-
-/// Cue an ivory pill (`[%ivory events]`) and run its lifecycle: the kernel, with its cores registered in
-/// `ctx.jets`. Used by `mars wish`, the ivory jet property tests and the wish bench.
-pub fn load_ivory(ctx: &mut Context, f: &Formulas, pill: &[u8]) -> Result<Noun, String> {
-    let p = cue_bytes(&mut ctx.stack, pill).map_err(|e| e.to_string())?;
-    let c = p
-        .as_cell()
-        .filter(|c| c.head() == crate::noun::tas("ivory"))
-        .ok_or_else(|| "not an ivory pill ([%ivory list])".to_string())?;
-    lifecycle(ctx, f, c.tail())
-        .map_err(|e| format!("the ivory lifecycle failed: %{}", e.mote.name()))
-}
-
-/// Compile and evaluate `hoon` with the kernel's `+wish` (arm 10); the product lands in the current frame.
-pub fn wish_hoon(ctx: &mut Context, f: &Formulas, kernel: Noun, hoon: &str) -> Result<Noun, Error> {
-    let text = cord(&mut ctx.stack, hoon)?;
-    let sub = crate::noun::T(&mut ctx.stack, &[kernel, text])?;
-    run_limited(ctx, 0, sub, f.wish)
+    Ok(if k.ctx.jets.mismatches > 0 { 1 } else { 0 })
 }
 
 fn bail(e: &crate::interpreter::Error) -> i32 {
     eprintln!("bail: {}", e.mote);
     for entry in crate::noun::list_iter(e.trace).flatten() {
-        eprintln!("{}", super::eval::render_trace_entry(entry));
+        eprintln!("{}", crate::text::urbit::render_trace_entry(entry));
     }
     1
 }

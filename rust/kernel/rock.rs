@@ -3,15 +3,15 @@
 
 use crate::mug::mug;
 use crate::noun::{cord, tas, HeapAlloc, Noun, D, T};
-
-/// The head of a rock.
-const ARVO: Noun = tas("arvo");
 use crate::serial::{cue_bytes, jam_to_bytes};
 use crate::snapshot::SerfState;
 use crate::stack::NockStack;
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+
+/// The head of a rock.
+const ARVO: Noun = tas("arvo");
 
 pub fn rock_path(pier: &Path, eve: u64) -> PathBuf {
     pier.join(".urb").join("roc").join(format!("{eve}.jam"))

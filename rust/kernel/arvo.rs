@@ -1,12 +1,12 @@
 //! Calling the Arvo kernel (king-protocol.md §4.4, §5): the lifecycle, `+poke` (arm 23), `+peek` (arm 22), and
-//! `+wish` (arm 10) for rendering traces with `+mook`.
+//! `+wish` (arm 10), also for rendering traces with `+mook`; and rendering traces without a kernel.
 //!
 //! Every call runs in frames above the root frame; its product lands in the caller's (root) frame.
 
 use crate::interpreter::{nock, signals, Context, Error, Mote};
 use crate::noun::{slot, tas, Atom, Cell, HeapAlloc, Noun, D, T};
 use crate::text::print_bounded;
-use crate::text::urbit::{render_path, render_tank};
+use crate::text::urbit::{render_path, render_tank, render_trace_entry};
 
 /// Formulas used on every event, built once outside the NockStack (so they never move).
 pub struct Formulas {
@@ -113,6 +113,12 @@ pub fn poke(
     Ok((c.head(), c.tail()))
 }
 
+/// Compile and evaluate the Hoon text `hoon` (a cord) with the kernel's `+wish`.
+pub fn wish(ctx: &mut Context, f: &Formulas, kernel: Noun, hoon: Noun) -> Result<Noun, Error> {
+    let sub = Cell::new(&mut ctx.stack, kernel, hoon)?.as_noun();
+    run_limited(ctx, 0, sub, f.wish)
+}
+
 /// Peek: slam `+peek` with `sam`; the product is `(unit (cask))`.
 pub fn peek(
     ctx: &mut Context,
@@ -178,7 +184,7 @@ pub fn render_trace_lines(ctx: &mut Context, trace: Noun) -> Vec<String> {
                 None
             }
         });
-        lines.push(rendered.unwrap_or_else(|| crate::cli::render_trace_entry(entry)));
+        lines.push(rendered.unwrap_or_else(|| render_trace_entry(entry)));
     }
     lines
 }
