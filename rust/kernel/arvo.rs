@@ -8,7 +8,10 @@ use crate::noun::{slot, tas, Atom, Cell, HeapAlloc, Noun, D, T};
 use crate::text::print_bounded;
 use crate::text::urbit::{render_path, render_tank, render_trace_entry};
 
-/// Formulas used on every event, built once outside the NockStack (so they never move).
+/// Formulas used on every event, built once outside the NockStack (so they never move). Only formulas: a
+/// computation's product never contains a subtree of its formula unless the formula quotes it (Nock 1), and these
+/// quote nothing but small atoms, so none of their nouns can end up in the state (which must never point into
+/// process memory).
 pub struct Formulas {
     /// `[2 [0 3] [0 2]]`: the lifecycle.
     pub life: Noun,
@@ -20,8 +23,6 @@ pub struct Formulas {
     pub wish: Noun,
     /// Slam the gate `-` with `+`: subject `[gate sample]`.
     pub slam: Noun,
-    /// `//arvo`, the wire of crud events.
-    pub arvo_wire: Noun,
     _heap: HeapAlloc,
 }
 
@@ -48,14 +49,12 @@ impl Formulas {
         let at6 = t(&mut h, &[D(6), D(0), D(3)]);
         let edit = t(&mut h, &[D(10), at6, D(0), D(2)]);
         let slam = t(&mut h, &[D(9), D(2), edit]);
-        let arvo_wire = t(&mut h, &[D(0), tas("arvo"), D(0)]);
         Formulas {
             life,
             poke,
             peek,
             wish,
             slam,
-            arvo_wire,
             _heap: h,
         }
     }

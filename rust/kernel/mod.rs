@@ -17,7 +17,7 @@ pub use context::new_context;
 
 use crate::interpreter::{Context, Error, Moved};
 use crate::mug::mug;
-use crate::noun::{cord, list_iter, tas, Noun, Oom, T};
+use crate::noun::{cord, list_iter, tas, Noun, Oom, D, T};
 use crate::protocol::Goof;
 use crate::snapshot::{SerfState, Snapshot, SnapshotError, Space};
 use crate::stack::Roots;
@@ -157,11 +157,14 @@ impl Kernel {
         arvo::render_trace_lines(&mut self.ctx, trace)
     }
 
-    /// The `%crud` event that replaces a failed event: `[date //arvo %crud dud ovum]`.
+    /// The `%crud` event that replaces a failed event: `[date //arvo %crud dud ovum]`, built in the root frame (the
+    /// kernel may keep it).
     pub fn crud(&mut self, date: Noun, dud: Goof, ovum: Noun) -> Result<Noun, Oom> {
-        let dud = dud.encode(&mut self.ctx.stack)?;
-        let card = T(&mut self.ctx.stack, &[tas("crud"), dud, ovum])?;
-        T(&mut self.ctx.stack, &[date, self.formulas.arvo_wire, card])
+        let st = &mut self.ctx.stack;
+        let dud = dud.encode(st)?;
+        let card = T(st, &[tas("crud"), dud, ovum])?;
+        let wire = T(st, &[D(0), tas("arvo"), D(0)])?;
+        T(st, &[date, wire, card])
     }
 
     /// After every event and every writ, at stack depth 0: write new jet registrations into the state, let the store

@@ -171,6 +171,19 @@ fn own_pill_full_cycle() {
         assert_eq!(e, king.log.len() as u64);
         m
     };
+    // The restarted serf's state holds the %crud events it computed, wholly its own (never pointing into the
+    // memory of the process that computed them): the log, newest first, has the last crud's //arvo wire.
+    let sam = peek_sam(&mut king, "log");
+    let logged = match king.peek(0, sam).unwrap() {
+        PeekReply::Done(r) => mars::noun::slot(r, mars::noun::Atom::direct(7).unwrap()).unwrap(),
+        PeekReply::Bail(g) => panic!("peek /log bailed: {}", g.mote_name()),
+    };
+    let crud_ovum = list_iter(logged)
+        .flatten()
+        .find(|o| o.tail().and_then(|c| c.head()) == Some(tas("crud")))
+        .expect("a %crud in the log");
+    let arvo = T(&mut king.heap, &[D(0), tas("arvo"), D(0)]).unwrap();
+    assert!(mars::equality::noun_eq(crud_ovum.head().unwrap(), arvo));
     let p2 = pier("own-replay");
     let mut k2 = King::start(opts(&p2), Chatter::Collect).unwrap();
     // The nouns live in king.heap, which outlives this use.
