@@ -10,8 +10,7 @@ use crate::text::urbit::{render_path, render_tank, render_trace_entry};
 
 /// Formulas used on every event, built once outside the NockStack (so they never move). Only formulas: a
 /// computation's product never contains a subtree of its formula unless the formula quotes it (Nock 1), and these
-/// quote nothing but small atoms, so none of their nouns can end up in the state (which must never point into
-/// process memory).
+/// quote nothing, so none of their nouns can end up in the state (which must never point into process memory).
 pub struct Formulas {
     /// `[2 [0 3] [0 2]]`: the lifecycle.
     pub life: Noun,
