@@ -7,7 +7,10 @@
 //! steps of Nock if not. The serf reports each `%work` event's jet hits in a verbose `%flog` line, `mars play` its
 //! total in its summary line; the tests count hits, never time.
 
-use mars::king::{parse_pill, test_pill, BootOptions, Chatter, King, SpawnOptions, WorkReply};
+use mars::king::{
+    cards, date, parse_pill, test_pill, BootOptions, Chatter, King, SerfProcess, SpawnOptions,
+    WorkReply,
+};
 use mars::noun::{tas, Atom, Noun, D, T};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -62,18 +65,23 @@ fn jets_event(king: &mut King) -> (u32, u64) {
         }
         other => panic!("%jets: expected %done, got {other:?}"),
     };
+    let hits = flog_hits(serf, eve);
+    (mug, hits)
+}
+
+/// The jet hits the serf's verbose `%flog` line reports for event `eve`.
+fn flog_hits(serf: &SerfProcess, eve: u64) -> u64 {
     let prefix = format!("mars: work: event {eve}: ");
     let line = serf
         .flogs
         .iter()
         .find(|l| l.starts_with(&prefix))
         .unwrap_or_else(|| panic!("no jet-hit line for event {eve}: {:?}", serf.flogs));
-    let hits = line[prefix.len()..]
+    line[prefix.len()..]
         .split(' ')
         .next()
         .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("unreadable jet-hit line {line:?}"));
-    (mug, hits)
+        .unwrap_or_else(|| panic!("unreadable jet-hit line {line:?}"))
 }
 
 fn boot_own(king: &mut King) {
@@ -209,4 +217,65 @@ fn a_replay_from_a_mars_play_snapshot_runs_with_the_snapshots_jets() {
         assert!(out.contains("mismatches 0"), "{out}");
         assert_eq!(play_hits(&out), 1, "{store}: {out}");
     }
+}
+
+/// Type `line` into the dojo of the serf on `pier` (events dated from `date` on, so that two runs compute the same
+/// events); returns the jet hits the serf reported for them.
+fn dojo_hits(pier: &Path, date: u128, line: &str) -> u64 {
+    let mut o = opts(pier, "pma");
+    o.loom_bits = 33;
+    let mut king = King::start(o, Chatter::Collect).unwrap();
+    let ova = cards::type_line(&mut king.heap, line).unwrap();
+    let mut hits = 0;
+    for (i, ovum) in ova.into_iter().enumerate() {
+        let now = Atom::from_u128(&mut king.heap, date + ((i as u128) << 48))
+            .unwrap()
+            .as_noun();
+        let job = T(&mut king.heap, &[now, ovum]).unwrap();
+        let serf = king.serf.as_mut().unwrap();
+        match serf.work(&mut king.heap, 0, job).unwrap() {
+            WorkReply::Done { eve, .. } => hits += flog_hits(serf, eve),
+            other => panic!("the dojo event did not compute: {other:?}"),
+        }
+    }
+    king.kill();
+    hits
+}
+
+/// The same on brass: a ship booted by `mars boot`, its serf's snapshot deleted, the pier replayed from scratch by
+/// `mars play`, and the restarted serf computes a dojo line with as many jet hits as the serf that booted it.
+/// About eight minutes of one core and 4 GB: `cargo test --release --test jets_restart -- --ignored`.
+#[test]
+#[ignore]
+fn brass_replayed_by_mars_play_runs_the_dojo_with_its_jets() {
+    let pill = mars::test_support::pills_dir().join("brass.pill");
+    if mars::test_support::read_shared(&pill).is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let pier = fresh_pier(dir.path(), "zod");
+    let o = mars(
+        "pma",
+        &[
+            "boot",
+            pill.to_str().unwrap(),
+            "--pier",
+            pier.to_str().unwrap(),
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    // An hour after every event `mars boot` sent.
+    let date = date::now_da() + (3600u128 << 64);
+    let line = "(turn (gulf 1 100) |=(a=@ (mul a a)))";
+    let booted = dojo_hits(&pier, date, line);
+    assert!(booted > 100, "the booted serf ran {booted} jets");
+
+    std::fs::remove_dir_all(pier.join(".urb/chk")).unwrap();
+    let o = mars("pma", &["play", pier.to_str().unwrap(), "--from-scratch"]);
+    let out = text(&o);
+    assert!(o.status.success(), "{out}");
+    assert!(out.contains("mismatches 0"), "{out}");
+    let replayed = dojo_hits(&pier, date, line);
+    eprintln!("jet hits of {line}: {booted} after mars boot, {replayed} after mars play");
+    assert_eq!(replayed, booted, "the same events with the same jets");
 }
