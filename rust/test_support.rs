@@ -32,8 +32,22 @@ pub fn read_shared(path: &Path) -> Option<Vec<u8>> {
 /// Vere's event log of a brass fake ~zod (`shared/fixtures/vere-zod`, with `mugs.txt`), or `None` after saying why
 /// it is absent; with `MARS_REQUIRE_PILLS=1` an absent fixture fails the test.
 pub fn vere_zod_fixture() -> Option<PathBuf> {
-    let dir = shared_dir().join("fixtures").join("vere-zod");
-    for needed in [dir.join(".urb/log/data.mdb"), dir.join("mugs.txt")] {
+    fixture("vere-zod", &[".urb/log/data.mdb", "mugs.txt"])
+}
+
+/// Vere 4.5's event log (epoch layout) of a brass fake ~zod (`shared/fixtures/vere45-zod`, with `mugs.txt`), or
+/// `None` after saying why it is absent, as for [`vere_zod_fixture`].
+pub fn vere45_zod_fixture() -> Option<PathBuf> {
+    fixture(
+        "vere45-zod",
+        &[".urb/log/data.mdb", ".urb/log/0i0/data.mdb", "mugs.txt"],
+    )
+}
+
+fn fixture(name: &str, needed: &[&str]) -> Option<PathBuf> {
+    let dir = shared_dir().join("fixtures").join(name);
+    for needed in needed {
+        let needed = dir.join(needed);
         if !needed.is_file() {
             return skip_or_fail(&needed, "not found");
         }

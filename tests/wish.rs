@@ -69,6 +69,82 @@ fn slams_gates_and_checks_jets() {
     assert!(err.contains("0 mismatches"), "{err}");
 }
 
+/// `--batch`: one kernel load, one output line per non-blank input line, a bail is a line too (and exit status 1).
+#[test]
+fn batch_mode_prints_one_line_per_expression() {
+    use std::io::Write;
+    use std::process::Stdio;
+    let Some(pill) = ivory() else { return };
+    let run = |input: &str| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_mars"))
+            .args(["wish", "--pill", &pill, "--batch", "-"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run mars");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(input.as_bytes())
+            .expect("write");
+        let o = child.wait_with_output().expect("wait");
+        (
+            o.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+        )
+    };
+    let (code, out) = run("(add 2 2)\n\n(mule |.((sub 0 1)))\n  \n(jam [1 2 3])\n");
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(
+        out,
+        "4\n[1 [1717658988 115 117 98 116 114 97 99 116 45 117 110 100 101 114 102 108 111 119 0] 0]\n3426417\n"
+    );
+    let (code, out) = run("(add 1 1)\n?:(=(1 1) !! 5)\n(add 3 3)\n");
+    assert_eq!((code, out.as_str()), (1, "2\nbail: %exit\n6\n"));
+    // From a file too; a positional expression and --batch exclude each other.
+    let file = std::env::temp_dir().join(format!("mars-wish-batch-{}.txt", std::process::id()));
+    std::fs::write(&file, "(mul 6 7)\n").expect("write");
+    let (code, out, err) = wish(&["--pill", &pill, "--batch", file.to_str().unwrap()]);
+    std::fs::remove_file(&file).ok();
+    assert_eq!((code, out.as_str()), (0, "42"), "{err}");
+    let (code, _, err) = wish(&["--pill", &pill, "--batch", "-", "(add 2 2)"]);
+    assert_eq!(code, 2, "{err}");
+}
+
+/// Hints Vere added since 1.16 (docs/interpreter.md): `%loop %jinx %spin %drop %meme` are computed (their clue) and
+/// otherwise ignored, `%memo` with a cell clue (Vere's persistent and ford caches) memoises like any `%memo`; a
+/// crashing clue crashes, as in Vere.
+#[test]
+fn newer_vere_hints_are_honoured_or_ignored() {
+    let Some(pill) = ivory() else { return };
+    let lines = [
+        ("~>(%loop.[%foo 1] (add 2 2))", "4"),
+        ("~>(%jinx.~s1 (add 2 2))", "4"),
+        ("(mule |.(~>(%jinx.~s1 (add 2 2))))", "[0 4]"),
+        ("~>(%spin.[%eyre ~] (add 2 2))", "4"),
+        ("~>(%drop.~ (add 2 2))", "4"),
+        ("~>(%meme.[0 leaf+\"m\"] (add 2 2))", "4"),
+        ("~>(%meme (add 2 2))", "4"),
+        ("~>(%memo.[%clay %ford ~] (mul 3 4))", "12"),
+        (
+            "=+  f=|=(a=@ ~>(%memo.[%clay %ford ~] (mul a a)))  [(f 3) (f 3) (f 4)]",
+            "[9 9 16]",
+        ),
+        ("(mule |.(~>(%loop.!! 5)))", "[1 0]"),
+    ];
+    let file = std::env::temp_dir().join(format!("mars-wish-hints-{}.txt", std::process::id()));
+    let input: String = lines.iter().map(|(e, _)| format!("{e}\n")).collect();
+    std::fs::write(&file, input).expect("write");
+    let (code, out, err) = wish(&["--pill", &pill, "--batch", file.to_str().unwrap()]);
+    std::fs::remove_file(&file).ok();
+    assert_eq!(code, 0, "{err}");
+    let got: Vec<&str> = out.lines().collect();
+    let want: Vec<&str> = lines.iter().map(|(_, w)| *w).collect();
+    assert_eq!(got, want, "{err}");
+}
+
 #[test]
 fn bad_hoon_bails() {
     let Some(pill) = ivory() else { return };

@@ -15,7 +15,12 @@ use std::time::Instant;
 #[derive(Args)]
 pub struct WishArgs {
     /// Hoon to compile and evaluate against the kernel, e.g. '(add 2 2)'.
-    hoon: String,
+    #[arg(required_unless_present = "batch", conflicts_with = "batch")]
+    hoon: Option<String>,
+    /// Evaluate every line of FILE (`-` for stdin) as an expression, one kernel load for all: one output line per
+    /// expression, its product or `bail: %MOTE`. Blank lines are skipped.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["slam", "slam_hex", "slam_jam"])]
+    batch: Option<String>,
     /// The ivory pill (default `$MARS_PILLS/ivory.pill`).
     #[arg(long, value_name = "FILE")]
     pill: Option<PathBuf>,
@@ -57,7 +62,15 @@ pub fn wish(a: WishArgs) -> Result<i32, String> {
     k.settle(&mut ()).map_err(|e| e.to_string())?;
     let load = t.elapsed();
     let t = Instant::now();
-    let mut product = match k.wish(&a.hoon) {
+    if let Some(file) = &a.batch {
+        let code = batch(&mut k, file)?;
+        if a.stats {
+            report(&k, load, t.elapsed());
+        }
+        return Ok(if k.ctx.jets.mismatches > 0 { 1 } else { code });
+    }
+    let hoon = a.hoon.as_deref().unwrap_or_default();
+    let mut product = match k.wish(hoon) {
         Ok(p) => p,
         Err(e) => return Ok(bail(&e)),
     };
@@ -81,19 +94,59 @@ pub fn wish(a: WishArgs) -> Result<i32, String> {
     writeln!(std::io::stdout().lock(), "{}", Print(product))
         .map_err(|e| format!("writing stdout: {e}"))?;
     if a.stats {
-        eprintln!(
-            "load {:.1} ms (cue + lifecycle, {} cores registered); evaluate {:.3} ms; ops {}; jets {}",
-            load.as_secs_f64() * 1e3,
-            k.ctx.jets.registered(),
-            eval.as_secs_f64() * 1e3,
-            k.ctx.stats.ops,
-            k.ctx.stats.jet_hits
-        );
-        for line in k.ctx.jets.report() {
-            eprintln!("{line}");
-        }
+        report(&k, load, eval);
     }
     Ok(if k.ctx.jets.mismatches > 0 { 1 } else { 0 })
+}
+
+fn report(k: &Kernel, load: std::time::Duration, eval: std::time::Duration) {
+    let ctx = &k.ctx;
+    eprintln!(
+        "load {:.1} ms (cue + lifecycle, {} cores registered); evaluate {:.3} ms; ops {}; jets {}",
+        load.as_secs_f64() * 1e3,
+        ctx.jets.registered(),
+        eval.as_secs_f64() * 1e3,
+        ctx.stats.ops,
+        ctx.stats.jet_hits
+    );
+    for line in ctx.jets.report() {
+        eprintln!("{line}");
+    }
+}
+
+/// `--batch`: evaluate each non-blank line of `file` and print one line per expression. Each expression runs in a
+/// frame of its own, freed after its line is printed (with whatever it registered), so memory does not grow with the
+/// number of lines. Exit status 1 if any expression bailed.
+fn batch(k: &mut Kernel, file: &str) -> Result<i32, String> {
+    let text = if file == "-" {
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin().lock(), &mut s)
+            .map_err(|e| format!("reading stdin: {e}"))?;
+        s
+    } else {
+        std::fs::read_to_string(file).map_err(|e| format!("{file}: {e}"))?
+    };
+    let mut out = std::io::stdout().lock();
+    let mut code = 0;
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let before = k.ctx.stack.checkpoint();
+        k.ctx
+            .stack
+            .push_frame()
+            .map_err(|_| "the NockStack is full".to_string())?;
+        let shown = match k.wish(line) {
+            Ok(p) => Print(p).to_string(),
+            Err(e) => {
+                code = 1;
+                format!("bail: {}", e.mote)
+            }
+        };
+        // Through the context, so that the dashboard forgets registrations in the freed frame.
+        k.ctx.restore(before);
+        writeln!(out, "{shown}").map_err(|e| format!("writing stdout: {e}"))?;
+    }
+    out.flush().map_err(|e| format!("writing stdout: {e}"))?;
+    Ok(code)
 }
 
 fn bail(e: &crate::interpreter::Error) -> i32 {

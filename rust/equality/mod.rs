@@ -2,8 +2,9 @@
 //!
 //! [`unify`] compares like [`noun_eq`] and, where two distinct references turn out equal, rewrites the more junior
 //! one to point at the more senior object, so later comparisons of the same nouns are pointer-equal. Seniority
-//! follows where the memory lives: anything outside the NockStack (the home or persistent arena) is most senior, and
-//! on the stack only the current top frame may be rewritten. Writes only ever go into objects of the top frame (or
+//! follows where the memory lives: anything outside the NockStack (the home or persistent arena) is most senior, then
+//! older frames, then (within the top frame) older allocations; on the stack only the current top frame may be
+//! rewritten. Writes only ever go into objects of the top frame (or
 //! into the caller's own variables), so no older object is made to point into a younger frame.
 
 mod map;
@@ -188,7 +189,9 @@ fn merge(stack: &NockStack, x: Slot, y: Slot) {
         }
         home_x
     } else {
-        true
+        // Both in the top frame: keep the older object, so that no reference is ever pointed at an object younger
+        // than the one it held (minor collections rely on older objects never pointing at younger ones).
+        stack.allocated_before_in_top(nx.addr(), ny.addr())
     };
     // SAFETY: we only write into a caller's variable or into a cell of the current top frame.
     unsafe {
@@ -384,5 +387,29 @@ mod tests {
         assert!(b0.tail().unwrap().same(a.tail().unwrap()));
         assert!(noun_eq(a, b0));
         s.pop_frame();
+    }
+
+    /// Two equal cells in the top frame: the reference to the younger one is pointed at the older one, never the
+    /// other way (a minor collection does not scan old objects, so no old object may come to point at a young one).
+    #[test]
+    fn unify_in_one_frame_keeps_the_older_object() {
+        for east in [false, true] {
+            let mut s = NockStack::new(1 << 20).unwrap();
+            if east {
+                s.push_frame().unwrap();
+            }
+            let leaf = T(&mut s, &[D(5), D(6)]).unwrap();
+            let older = T(&mut s, &[leaf, D(1)]).unwrap();
+            let leaf2 = T(&mut s, &[D(5), D(6)]).unwrap();
+            let younger = T(&mut s, &[leaf2, D(1)]).unwrap();
+            // The older cell's field is compared against the younger's, in both argument orders.
+            let (mut a, mut b) = (younger, older);
+            assert!(unify(&s, &mut a, &mut b));
+            assert!(a.same(older) && b.same(older));
+            assert!(older.head().unwrap().same(leaf), "older cell not rewritten");
+            let (mut a, mut b) = (older, younger);
+            assert!(unify(&s, &mut a, &mut b));
+            assert!(a.same(older) && b.same(older));
+        }
     }
 }

@@ -30,8 +30,12 @@ pub enum LogError {
         key: &'static str,
         len: usize,
     },
-    /// `META.version` is not 1 (the P1 layout).
-    WrongVersion { path: PathBuf, found: u64 },
+    /// `META.version` is not one the opener supports (`supported` says which).
+    WrongVersion {
+        path: PathBuf,
+        found: u64,
+        supported: &'static str,
+    },
     /// The `EVENTS` database is absent.
     MissingEventsDb { path: PathBuf },
     /// A database was created with other flags than Vere's (`META`: none,
@@ -71,6 +75,35 @@ pub enum LogError {
     AlreadyOpen { path: PathBuf },
     /// Contradictory open options.
     InvalidOptions { path: PathBuf, detail: &'static str },
+    /// The top-level `META` says version 3 (the epoch layout) but
+    /// `<pier>/.urb/log` holds no `0i<N>` epoch directory.
+    NoEpochs { path: PathBuf },
+    /// An epoch's `epoc.txt` is missing, too long or not a number.
+    BadEpochFile { path: PathBuf, detail: String },
+    /// An epoch's `epoc.txt` names a format this module does not know
+    /// (Vere 4.x writes 2; 1 is the older epoch format).
+    UnknownEpochFormat { path: PathBuf, found: u32 },
+    /// The epochs do not fit together: an epoch's `META` names another ship
+    /// than the top level, or its events overlap the next epoch's.
+    EpochMismatch { path: PathBuf, detail: String },
+    /// A writable open found a P1 log (`META.version` 1, or 2 for a
+    /// migration Vere started): migrate it first (`eventlog::migrate`).
+    NeedsMigration { path: PathBuf, version: u64 },
+    /// A rollover's epoch directory already exists.
+    EpochExists { path: PathBuf },
+    /// A rollover was asked for at the event the latest epoch starts after:
+    /// that epoch holds no event yet.
+    NothingToRoll { path: PathBuf, epoch: u64 },
+    /// Another process holds the pier lock `.vere.lock` (`pid` as it wrote it).
+    PierLocked { path: PathBuf, pid: Option<u32> },
+    /// A migration found files in its way that it did not put there.
+    MigrationConflict { path: PathBuf, detail: String },
+    /// The background writer failed to commit; nothing after `durable` is written.
+    WriterFailed {
+        path: PathBuf,
+        durable: u64,
+        detail: String,
+    },
     /// Any other LMDB error, passed through.
     Lmdb { path: PathBuf, source: heed::Error },
     /// An I/O error outside LMDB.
@@ -101,6 +134,16 @@ impl LogError {
             | LogError::ZeroEvent { path }
             | LogError::AlreadyOpen { path }
             | LogError::InvalidOptions { path, .. }
+            | LogError::NoEpochs { path }
+            | LogError::BadEpochFile { path, .. }
+            | LogError::UnknownEpochFormat { path, .. }
+            | LogError::EpochMismatch { path, .. }
+            | LogError::NeedsMigration { path, .. }
+            | LogError::EpochExists { path }
+            | LogError::NothingToRoll { path, .. }
+            | LogError::PierLocked { path, .. }
+            | LogError::MigrationConflict { path, .. }
+            | LogError::WriterFailed { path, .. }
             | LogError::Lmdb { path, .. }
             | LogError::Io { path, .. } => path,
         }
@@ -167,9 +210,13 @@ impl fmt::Display for LogError {
                 "event log {}: META `{key}` value is {len} bytes, too long for its field",
                 path.display()
             ),
-            LogError::WrongVersion { path, found } => write!(
+            LogError::WrongVersion {
+                path,
+                found,
+                supported,
+            } => write!(
                 f,
-                "event log {}: META version is {found}, only version 1 (P1 layout) is supported",
+                "event log {}: META version is {found}, expected {supported}",
                 path.display()
             ),
             LogError::MissingEventsDb { path } => {
@@ -239,6 +286,52 @@ impl fmt::Display for LogError {
                     path.display()
                 )
             }
+            LogError::NoEpochs { path } => write!(
+                f,
+                "event log {}: META says version 3 (epochs) but there is no 0i<N> epoch directory",
+                path.display()
+            ),
+            LogError::BadEpochFile { path, detail } => {
+                write!(f, "epoch {}: {detail}", path.display())
+            }
+            LogError::UnknownEpochFormat { path, found } => write!(
+                f,
+                "epoch {}: epoc.txt says format {found}, only formats 1 and 2 are known \
+                 (a newer runtime wrote it)",
+                path.display()
+            ),
+            LogError::EpochMismatch { path, detail } => {
+                write!(f, "event log {}: {detail}", path.display())
+            }
+            LogError::NeedsMigration { path, version } => write!(
+                f,
+                "event log {}: META version {version} is the P1 layout; migrate it to epochs first",
+                path.display()
+            ),
+            LogError::EpochExists { path } => {
+                write!(f, "epoch {} already exists", path.display())
+            }
+            LogError::NothingToRoll { path, epoch } => write!(
+                f,
+                "event log {}: the latest epoch 0i{epoch} holds no event yet, nothing to roll over",
+                path.display()
+            ),
+            LogError::PierLocked { path, pid } => match pid {
+                Some(pid) => write!(f, "pier lock {}: held by PID {pid}", path.display()),
+                None => write!(f, "pier lock {}: held by another process", path.display()),
+            },
+            LogError::MigrationConflict { path, detail } => {
+                write!(f, "cannot migrate {} to epochs: {detail}", path.display())
+            }
+            LogError::WriterFailed {
+                path,
+                durable,
+                detail,
+            } => write!(
+                f,
+                "event log {}: commit failed after event {durable}: {detail}",
+                path.display()
+            ),
             LogError::Lmdb { path, source } => {
                 write!(f, "event log {}: LMDB error: {source}", path.display())
             }

@@ -1,5 +1,6 @@
 //! The `%memo` cache: products keyed by `[subject formula]`, kept in its own arena so entries survive frame pops,
-//! collections and events. Bounded by an entry count (the king's cache-size argument); when full it starts over.
+//! collections and events. Bounded by an entry count (the king's cache-size argument) and by the bytes of its arena
+//! ([`MemoCache::MAX_BYTES`]); when either is reached it starts over.
 
 use crate::equality::NounMap;
 use crate::noun::{copy_selected, Alloc, HeapAlloc, Noun, Oom};
@@ -17,6 +18,9 @@ pub struct MemoCache {
 }
 
 impl MemoCache {
+    /// Bytes the cache's arena may hold before the cache starts over.
+    pub const MAX_BYTES: usize = 32 << 20;
+
     pub fn new(limit: usize) -> MemoCache {
         MemoCache {
             map: NounMap::new(),
@@ -34,6 +38,11 @@ impl MemoCache {
 
     pub fn is_empty(&self) -> bool {
         self.map.is_empty()
+    }
+
+    /// Bytes of the cache's own arena.
+    pub fn bytes(&self) -> usize {
+        self.arena.bytes()
     }
 
     /// Forget everything (also required whenever memory the entries point into is collected).
@@ -66,7 +75,7 @@ impl MemoCache {
         {
             return Ok(());
         }
-        if self.map.len() >= self.limit {
+        if self.map.len() >= self.limit || self.arena.bytes() >= Self::MAX_BYTES {
             self.clear();
         }
         let mut seen = HashMap::new();

@@ -8,6 +8,7 @@
 //! frame), under `mink` (a crash discards everything the virtualised computation made) and for scry gates.
 
 mod error;
+pub mod mass;
 pub mod memo;
 mod reclaim;
 pub mod signals;
@@ -47,6 +48,8 @@ pub struct Stats {
     pub jet_hits: u64,
     /// In-place collections of the top frame.
     pub collections: u64,
+    /// Of those, the ones that looked at all of the frame's memory (not only what it allocated since the last one).
+    pub major_collections: u64,
     /// Products found in the memoising jets' cache.
     pub memo_jet_hits: u64,
     /// Times the memo trie was dropped because the NockStack was filling up.
@@ -56,8 +59,31 @@ pub struct Stats {
 /// A collection that leaves less than this fraction (1/n) of the NockStack free drops the memo trie.
 const MEMO_DROP_FREE_FRACTION: usize = 4;
 
-/// Words a frame may allocate before its first in-place collection.
-const MIN_NURSERY_WORDS: usize = 4 << 20;
+/// Words a frame allocates between two of its collections (its nursery).
+const NURSERY_WORDS: usize = 1 << 20;
+/// Words of survivors a frame may accumulate before a collection looks at all of its memory again (a major one).
+const MIN_MAJOR_WORDS: usize = 4 << 20;
+
+/// The collection schedule of one frame the interpreter pushed. A frame's allocations are two generations: the
+/// words that survived its last collection (old) and what it allocated since (young). A minor collection copies only
+/// the live young objects; a major one, run when the old part has doubled since the last major one, everything.
+#[derive(Copy, Clone, Debug)]
+struct FrameGc {
+    /// Words at the start of the frame's allocations that survived its last collection.
+    old: usize,
+    /// Allocated words at which the frame is collected next.
+    next: usize,
+    /// Old words at which the next collection is a major one.
+    major: usize,
+}
+
+impl FrameGc {
+    const FRESH: FrameGc = FrameGc {
+        old: 0,
+        next: NURSERY_WORDS,
+        major: MIN_MAJOR_WORDS,
+    };
+}
 /// Native stack the interpreter's nested entries (jets calling back into Nock) may use unless told otherwise
 /// ([`Context::set_native_stack_budget`]): safe on any thread with the default 2 MiB stack.
 const DEFAULT_NATIVE_STACK_BUDGET: usize = 1 << 20;
@@ -87,10 +113,12 @@ pub struct Context {
     /// True while a `mil` CPU timer is armed, so [`signals::ALARM`] is polled.
     pub timer_armed: bool,
     pub stats: Stats,
+    /// Entries the computation's memo cache may hold (the king's cache-size argument).
+    pub memo_entries: usize,
     /// Scry gates installed by enclosing `mink`s, innermost last.
     scry: Vec<Noun>,
-    /// For each frame the interpreter pushed: the allocation (words) at which it is next collected.
-    gc_limit: Vec<usize>,
+    /// For each frame the interpreter pushed: when and how it is collected next.
+    gc: Vec<FrameGc>,
     /// Native entries into the interpreter currently active.
     nesting: usize,
     /// Native stack pointer at the outermost entry, and the bytes below it nested entries may use.
@@ -134,13 +162,61 @@ impl Context {
             stop: StopFlag::new(),
             timer_armed: false,
             stats: Stats::default(),
+            memo_entries: cache_entries.max(2),
             scry: Vec::new(),
-            gc_limit: Vec::new(),
+            gc: Vec::new(),
             nesting: 0,
             native_base: 0,
             native_budget: DEFAULT_NATIVE_STACK_BUDGET,
             start: Instant::now(),
         }
+    }
+}
+
+/// Every operation that moves or frees NockStack memory while the interpreter's caches hold nouns goes through these,
+/// so that what the runtime itself holds (the jet dashboard's registrations, the memo trie, the scry gates) is kept
+/// as roots and told where it went.
+impl Context {
+    /// Pop the top frame, preserving `roots` (rewritten to the copies) and the runtime's nouns in that frame.
+    pub fn pop_preserving<R: Roots + ?Sized>(&mut self, roots: &mut R) -> Result<(), Oom> {
+        let d = self.stack.depth();
+        if !self.jets.holds_in(d) {
+            return self.stack.pop_preserving(roots);
+        }
+        let mut held = self.jets.frame_roots(d);
+        let r = self.stack.pop_preserving(&mut (roots, &mut held));
+        held.finish(Some(d - 1));
+        r
+    }
+
+    /// A minor collection of the top frame: the first `old_words` of its allocations stay as they are (see
+    /// [`NockStack::collect_young`]). Returns the words still allocated in the frame.
+    pub fn collect_young<R: Roots + ?Sized>(
+        &mut self,
+        old_words: usize,
+        roots: &mut R,
+    ) -> Result<usize, Oom> {
+        let d = self.stack.depth();
+        let mut held = self.jets.frame_roots(d);
+        let r = self.stack.collect_young(old_words, &mut (roots, &mut held));
+        held.finish(Some(d));
+        r
+    }
+
+    /// Collect the top frame in place, keeping what its work stack, `roots` and the runtime reach. Returns the words
+    /// still allocated in the frame.
+    pub fn collect_top<R: Roots + ?Sized>(&mut self, roots: &mut R) -> Result<usize, Oom> {
+        let d = self.stack.depth();
+        let mut held = self.jets.frame_roots(d);
+        let r = self.stack.collect_top(&mut (roots, &mut held));
+        held.finish(Some(d));
+        r
+    }
+
+    /// Return to a checkpoint after a failure, forgetting whatever the runtime registered in the memory it frees.
+    pub fn restore(&mut self, cp: crate::stack::Checkpoint) {
+        self.stack.restore(cp);
+        self.jets.frames_discarded(&self.stack);
     }
 }
 
@@ -228,13 +304,13 @@ fn enter(ctx: &mut Context, sub: Noun, fol: Noun, scry_gate: Option<Noun>) -> Re
         });
     }
     let scry_depth = ctx.scry.len();
-    let gc_depth = ctx.gc_limit.len();
+    let gc_depth = ctx.gc.len();
     ctx.nesting += 1;
     let r = run(ctx, sub, fol, scry_gate);
     ctx.nesting -= 1;
     if r.is_err() {
         ctx.scry.truncate(scry_depth);
-        ctx.gc_limit.truncate(gc_depth);
+        ctx.gc.truncate(gc_depth);
     }
     r
 }
@@ -249,19 +325,19 @@ fn run(ctx: &mut Context, sub: Noun, fol: Noun, scry_gate: Option<Noun>) -> Resu
     };
     let started = (|| -> Result<(), Oom> {
         ctx.stack.push_frame()?;
-        ctx.gc_limit.push(MIN_NURSERY_WORDS);
+        ctx.gc.push(FrameGc::FRESH);
         ctx.stack.push(OP_DONE)?;
         if let Some(gate) = scry_gate {
             ctx.stack.push(OP_MINK)?;
             ctx.scry.push(gate);
             ctx.stack.push_frame()?;
-            ctx.gc_limit.push(MIN_NURSERY_WORDS);
+            ctx.gc.push(FrameGc::FRESH);
             ctx.stack.push(OP_FRAME_END)?;
         }
         Ok(())
     })();
     if started.is_err() {
-        ctx.stack.restore(entry);
+        ctx.restore(entry);
         return Err(meme);
     };
     let mut next = Next::Eval(sub, fol);
@@ -273,9 +349,14 @@ fn run(ctx: &mut Context, sub: Noun, fol: Noun, scry_gate: Option<Noun>) -> Resu
         match step {
             Ok(Step::Go(n)) => next = n,
             Ok(Step::Done(mut product)) => {
-                ctx.gc_limit.pop();
-                if ctx.stack.pop_preserving(&mut product).is_err() {
-                    ctx.stack.restore(entry);
+                ctx.gc.pop();
+                if ctx.nesting == 1 {
+                    // The computation is over: its memo cache dies with it (as an inner road's cache does in
+                    // Vere), so it is not copied out with the product.
+                    ctx.stack.set_pinned(Noun::ZERO);
+                }
+                if ctx.pop_preserving(&mut product).is_err() {
+                    ctx.restore(entry);
                     return Err(meme);
                 }
                 return Ok(product);
@@ -283,9 +364,12 @@ fn run(ctx: &mut Context, sub: Noun, fol: Noun, scry_gate: Option<Noun>) -> Resu
             Err(halt) => match unwind(ctx, halt) {
                 Ok(n) => next = n,
                 Err(mut e) => {
-                    ctx.gc_limit.pop();
-                    if e.mote == Mote::Meme || ctx.stack.pop_preserving(&mut e.trace).is_err() {
-                        ctx.stack.restore(entry);
+                    ctx.gc.pop();
+                    if ctx.nesting == 1 {
+                        ctx.stack.set_pinned(Noun::ZERO);
+                    }
+                    if e.mote == Mote::Meme || ctx.pop_preserving(&mut e.trace).is_err() {
+                        ctx.restore(entry);
                         e.trace = Noun::ZERO;
                     }
                     return Err(e);
@@ -342,6 +426,11 @@ fn report_progress(ctx: &Context) {
         ctx.native_stack_used() >> 10,
         ctx.stack.depth()
     );
+    for line in ctx.mass_lines() {
+        text.push_str("mars: mass: ");
+        text.push_str(&line);
+        text.push_str("\r\n");
+    }
     for line in ctx.jets.report() {
         text.push_str(&line);
         text.push_str("\r\n");
@@ -367,7 +456,7 @@ fn at_call(ctx: &mut Context, sub: &mut Noun, fol: &mut Noun) -> Result<(), Halt
     if ctx.timer_armed && signals::ALARM.load(std::sync::atomic::Ordering::Relaxed) {
         return Err(Halt::Crash(Mote::Alrm));
     }
-    let limit = *ctx.gc_limit.last().expect("a frame");
+    let limit = ctx.gc.last().expect("a frame").next;
     if ctx.stack.frame_alloc_words() > limit {
         collect(ctx, sub, fol)?;
     }
@@ -376,20 +465,48 @@ fn at_call(ctx: &mut Context, sub: &mut Noun, fol: &mut Noun) -> Result<(), Halt
 
 #[cold]
 fn collect(ctx: &mut Context, sub: &mut Noun, fol: &mut Noun) -> Result<(), Halt> {
-    let Context { stack, scry, .. } = ctx;
-    let mut roots = ((sub, fol), scry);
-    let mut live = stack.collect_top(&mut roots)?;
-    // Under memory pressure the computation's memo trie (a cache, pinned across frames) goes first: one long
-    // computation, such as a boot compiling every file of a desk, would otherwise keep every type it ever checked.
-    if stack.free_words() < stack.size_bytes() / 8 / MEMO_DROP_FREE_FRACTION
-        && !stack.pinned().is_atom()
-    {
-        stack.set_pinned(Noun::ZERO);
-        ctx.stats.memo_drops += 1;
-        live = stack.collect_top(&mut roots)?;
+    let mut scry = std::mem::take(&mut ctx.scry);
+    let r = collect_with(ctx, sub, fol, &mut scry);
+    ctx.scry = scry;
+    r
+}
+
+fn collect_with(
+    ctx: &mut Context,
+    sub: &mut Noun,
+    fol: &mut Noun,
+    scry: &mut Vec<Noun>,
+) -> Result<(), Halt> {
+    let mut gc = *ctx.gc.last().expect("a frame");
+    let mut major = gc.old >= gc.major;
+    let mut live = if major {
+        ctx.collect_top(&mut ((&mut *sub, &mut *fol), &mut *scry))?
+    } else {
+        ctx.collect_young(gc.old, &mut ((&mut *sub, &mut *fol), &mut *scry))?
+    };
+    // Under memory pressure the computation's memo cache (pinned across frames) gives way first, half at a time:
+    // one long computation, such as a boot compiling every file of a desk, would otherwise keep every type it ever
+    // checked.
+    let stack = &mut ctx.stack;
+    if stack.free_words() < stack.size_bytes() / 8 / MEMO_DROP_FREE_FRACTION {
+        if !stack.pinned().is_atom() {
+            if !crate::jets::memo::drop_memo_generation(stack) {
+                stack.set_pinned(Noun::ZERO);
+            }
+            ctx.stats.memo_drops += 1;
+        }
+        live = ctx.collect_top(&mut ((&mut *sub, &mut *fol), &mut *scry))?;
+        major = true;
     }
     ctx.stats.collections += 1;
-    *ctx.gc_limit.last_mut().expect("a frame") = MIN_NURSERY_WORDS.max(live * 2);
+    gc.old = live;
+    gc.next = live + NURSERY_WORDS;
+    if major {
+        ctx.stats.major_collections += 1;
+        gc.major = MIN_MAJOR_WORDS.max(live * 2);
+        ctx.stack.release_free_pages();
+    }
+    *ctx.gc.last_mut().expect("a frame") = gc;
     Ok(())
 }
 
@@ -626,8 +743,8 @@ fn ret(ctx: &mut Context, mut res: Noun) -> Result<Step, Halt> {
             OP_DONE => return Ok(Step::Done(res)),
             OP_FRAME_END => {
                 // The frame of a virtualised computation or a scry gate finished.
-                ctx.gc_limit.pop();
-                ctx.stack.pop_preserving(&mut res)?;
+                ctx.gc.pop();
+                ctx.pop_preserving(&mut res)?;
             }
             OP_CONS_TAIL => {
                 let [sub, tail_fol] = ctx.stack.pop_all::<2>().map(noun);
@@ -781,7 +898,7 @@ fn scry(ctx: &mut Context, r: Noun, path: Noun) -> Result<Step, Halt> {
     ctx.stack.push(gate.raw())?;
     push3(&mut ctx.stack, r, path, OP_12_SCRY)?;
     ctx.stack.push_frame()?;
-    ctx.gc_limit.push(MIN_NURSERY_WORDS);
+    ctx.gc.push(FrameGc::FRESH);
     ctx.stack.push(OP_FRAME_END)?;
     let sample = Cell::new(&mut ctx.stack, r, path)?.as_noun();
     let (sub, fol) = slam_formula(&mut ctx.stack, gate, sample)?;
@@ -987,9 +1104,8 @@ fn unwind(ctx: &mut Context, halt: Halt) -> Result<Next, Error> {
                 return Err(Error { mote, trace: list });
             }
             OP_FRAME_END => {
-                ctx.gc_limit.pop();
-                ctx.stack
-                    .pop_preserving(&mut (&mut trace, &mut block))
+                ctx.gc.pop();
+                ctx.pop_preserving(&mut (&mut trace, &mut block))
                     .map_err(meme)?;
             }
             OP_TRACE => trace.push(noun(ctx.stack.pop())),

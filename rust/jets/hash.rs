@@ -1,7 +1,8 @@
 //! Hashing: `mug muk shax shay shas shal sha1`.
 //!
 //! SHA inputs are the low `len` bytes of an atom, least significant first (zero-padded past the atom's end); the
-//! digest bytes become an atom in the same order. `shax a` hashes exactly `met 3 a` bytes.
+//! digest bytes become an atom in the same order. `shax a` hashes exactly `met 3 a` bytes; `shas` follows Vere, not its
+//! Hoon (see [`shas`]).
 
 use super::util::*;
 use super::JetErr;
@@ -78,24 +79,33 @@ pub fn shay(ctx: &mut Context, core: Noun) -> Result<Noun, JetErr> {
     digest_atom(ctx, &d)
 }
 
-/// `(shas sal ruz)`: `(shax (mix sal (shax ruz)))`.
+/// `(shas sal ruz)`: the Hoon says `(shax (mix sal (shax ruz)))`, which hashes `met 3` of the mixed atom. Vere's jet
+/// (`urcrypt_shas`) hashes all 32 bytes of the mix when the salt has at most 32 bytes, high zero bytes included, so
+/// one salt in about 256 gives another digest than the Hoon; a longer salt is hashed at its own length, as in the
+/// Hoon. This jet follows Vere (docs/jets.md, "Jets that follow Vere rather than the Hoon").
 pub fn shas(ctx: &mut Context, core: Noun) -> Result<Noun, JetErr> {
     let s = cell(sam(core)?)?;
     let sal = atom(s.head())?;
     let ruz = atom(s.tail())?;
-    let inner = ruz.with_bytes(sha256);
-    let mut mixed = sal.to_bytes();
-    if mixed.len() < 32 {
-        mixed.resize(32, 0);
-    }
-    for (m, i) in mixed.iter_mut().zip(inner.iter()) {
-        *m ^= i;
-    }
-    while mixed.last() == Some(&0) {
-        mixed.pop();
-    }
-    let d = sha256(&mixed);
+    let d = salted_sha256(&sal.to_bytes(), &ruz.with_bytes(sha256));
     digest_atom(ctx, &d)
+}
+
+/// Vere's salted hash of a message whose SHA-256 is `inner`, with the salt's `met 3` bytes.
+fn salted_sha256(salt: &[u8], inner: &[u8; 32]) -> [u8; 32] {
+    if salt.len() > 32 {
+        let mut mixed = salt.to_vec();
+        for (m, i) in mixed.iter_mut().zip(inner) {
+            *m ^= i;
+        }
+        sha256(&mixed)
+    } else {
+        let mut mixed = *inner;
+        for (m, s) in mixed.iter_mut().zip(salt) {
+            *m ^= s;
+        }
+        sha256(&mixed)
+    }
 }
 
 pub fn shal(ctx: &mut Context, core: Noun) -> Result<Noun, JetErr> {
@@ -113,4 +123,48 @@ pub fn sha1(ctx: &mut Context, core: Noun) -> Result<Noun, JetErr> {
     let mut d: [u8; 20] = Sha1::digest(b).into();
     d.reverse();
     digest_atom(ctx, &d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{salted_sha256, sha256};
+
+    /// The Hoon's rule: `(shax (mix sal inner))`, hashing the mix's `met 3` bytes.
+    fn hoon_shas(salt: &[u8], inner: &[u8; 32]) -> [u8; 32] {
+        let mut mixed = salt.to_vec();
+        mixed.resize(mixed.len().max(32), 0);
+        for (m, i) in mixed.iter_mut().zip(inner) {
+            *m ^= i;
+        }
+        while mixed.last() == Some(&0) {
+            mixed.pop();
+        }
+        sha256(&mixed)
+    }
+
+    #[test]
+    fn salted_hash_keeps_high_zero_bytes_of_a_short_mix() {
+        let inner = sha256(b"ruz");
+        // A salt that cancels the digest's top byte: the Hoon hashes 31 bytes, Vere 32.
+        let mut salt = vec![0u8; 32];
+        salt[31] = inner[31];
+        let mut mixed = inner;
+        mixed[31] = 0;
+        assert_eq!(salted_sha256(&salt, &inner), sha256(&mixed));
+        assert_ne!(salted_sha256(&salt, &inner), hoon_shas(&salt, &inner));
+        // Without a zero top byte both rules agree.
+        assert_eq!(salted_sha256(b"salt", &inner), hoon_shas(b"salt", &inner));
+    }
+
+    #[test]
+    fn long_salts_are_hashed_at_their_own_length() {
+        let inner = sha256(b"message");
+        let salt: Vec<u8> = (1..=40).collect();
+        let mut mixed = salt.clone();
+        for (m, i) in mixed.iter_mut().zip(&inner) {
+            *m ^= i;
+        }
+        assert_eq!(salted_sha256(&salt, &inner), sha256(&mixed));
+        assert_eq!(salted_sha256(&salt, &inner), hoon_shas(&salt, &inner));
+    }
 }

@@ -1,12 +1,14 @@
 //! Layer one: unsigned arithmetic (`add dec div dvr gte gth lte lth max min mod mul sub`).
 //!
 //! Every gate takes atoms; a cell where an atom is expected crashes, as the Hoon does. `dec 0`, division by zero and
-//! subtraction below zero crash with `%exit`.
+//! subtraction below zero crash with `%exit`; as in Vere, `dec`, `sub`, `div` and `dvr` then put their own error text
+//! on the trace (`decrement-underflow`, `subtract-underflow`, `divide-by-zero`), where the Hoon's trace would hold its
+//! `~_` hints and the nested `dec`'s, and `mod` puts none (Vere 1.16's `u3qa_mod` bails without a message).
 
 use super::util::*;
 use super::JetErr;
 use crate::interpreter::Context;
-use crate::noun::{Atom, Noun};
+use crate::noun::{Atom, Noun, D};
 use std::cmp::Ordering;
 
 /// The two atoms of a `[a=@ b=@]` sample.
@@ -42,16 +44,21 @@ pub fn add(ctx: &mut Context, core: Noun) -> Result<Noun, JetErr> {
 pub fn dec(ctx: &mut Context, core: Noun) -> Result<Noun, JetErr> {
     let a = atom(sam(core)?)?;
     match a.as_direct() {
-        Some(0) => Err(EXIT),
+        Some(0) => Err(error(ctx, "decrement-underflow")),
         Some(x) => num(&mut ctx.stack, x - 1),
         None => from_big(&mut ctx.stack, &(big(a) - 1u8)),
     }
 }
 
 pub fn sub(ctx: &mut Context, core: Noun) -> Result<Noun, JetErr> {
-    let (a, b) = pair(core)?;
+    let s = cell(sam(core)?)?;
+    // `?:  =(0 b)  a` comes first in the Hoon, so `a` may be any noun then (Vere's `u3wa_sub` agrees).
+    if s.tail() == D(0) {
+        return Ok(s.head());
+    }
+    let (a, b) = (atom(s.head())?, atom(s.tail())?);
     if cmp(a, b) == Ordering::Less {
-        return Err(EXIT);
+        return Err(error(ctx, "subtract-underflow"));
     }
     if let (Some(x), Some(y)) = (a.as_direct(), b.as_direct()) {
         return num(&mut ctx.stack, x - y);
@@ -82,7 +89,7 @@ pub fn mul(ctx: &mut Context, core: Noun) -> Result<Noun, JetErr> {
 pub fn div(ctx: &mut Context, core: Noun) -> Result<Noun, JetErr> {
     let (a, b) = pair(core)?;
     if b.as_direct() == Some(0) {
-        return Err(EXIT);
+        return Err(error(ctx, "divide-by-zero"));
     }
     if let (Some(x), Some(y)) = (a.as_direct(), b.as_direct()) {
         return num(&mut ctx.stack, x / y);
@@ -104,7 +111,7 @@ pub fn modulo(ctx: &mut Context, core: Noun) -> Result<Noun, JetErr> {
 pub fn dvr(ctx: &mut Context, core: Noun) -> Result<Noun, JetErr> {
     let (a, b) = pair(core)?;
     if b.as_direct() == Some(0) {
-        return Err(EXIT);
+        return Err(error(ctx, "divide-by-zero"));
     }
     let (q, r) = if let (Some(x), Some(y)) = (a.as_direct(), b.as_direct()) {
         (num(&mut ctx.stack, x / y)?, num(&mut ctx.stack, x % y)?)

@@ -114,19 +114,68 @@ fn trie_put(stack: &mut NockStack, root: Noun, key: Noun, value: Noun) -> Result
     Ok(acc)
 }
 
+/// The computation's memo cache, kept as the NockStack's pinned root: `0`, or `[current count previous]`, two tries
+/// of at most half the entry limit each. Entries go into `current`; when it is full it becomes `previous` and a new
+/// `current` starts; a hit in `previous` is copied into `current`. So the cache holds at most the limit (the king's
+/// cache-size argument, as Vere bounds its memo caches), keeps what is still used, and lets go of the rest. Under
+/// memory pressure the collector drops `previous` ([`drop_memo_generation`]) or everything.
+fn generations(stack: &NockStack) -> (Noun, u64, Noun) {
+    let root = stack.pinned();
+    let parts = root.as_cell().and_then(|c| {
+        let rest = c.tail().as_cell()?;
+        Some((c.head(), rest.head().as_direct()?, rest.tail()))
+    });
+    parts.unwrap_or((Noun::ZERO, 0, Noun::ZERO))
+}
+
+fn set_generations(
+    stack: &mut NockStack,
+    current: Noun,
+    count: u64,
+    previous: Noun,
+) -> Result<(), crate::noun::Oom> {
+    let root = if current.is_atom() && previous.is_atom() {
+        Noun::ZERO
+    } else {
+        T(stack, &[current, D(count), previous])?
+    };
+    stack.set_pinned(root);
+    Ok(())
+}
+
 /// The product cached for `key` in this computation (a `%memo` hint's `[%memo subject formula]`, or a memoising
 /// jet's key), if any.
 pub fn memo_hint_get(ctx: &mut Context, key: Noun) -> Option<Noun> {
-    let root = ctx.stack.pinned();
-    trie_get(&ctx.stack, root, key)
+    let (current, _, previous) = generations(&ctx.stack);
+    if let Some(v) = trie_get(&ctx.stack, current, key) {
+        return Some(v);
+    }
+    let v = trie_get(&ctx.stack, previous, key)?;
+    // Still in use: keep it through the next rotation. Out of memory only loses the promotion.
+    let _ = memo_hint_put(ctx, key, v);
+    Some(v)
 }
 
 /// Cache a product for this computation.
 pub fn memo_hint_put(ctx: &mut Context, key: Noun, product: Noun) -> Result<(), crate::noun::Oom> {
-    let root = ctx.stack.pinned();
-    let new = trie_put(&mut ctx.stack, root, key, product).map_err(|_| crate::noun::Oom)?;
-    ctx.stack.set_pinned(new);
-    Ok(())
+    let (current, count, previous) = generations(&ctx.stack);
+    let current = trie_put(&mut ctx.stack, current, key, product).map_err(|_| crate::noun::Oom)?;
+    let half = (ctx.memo_entries as u64 / 2).max(1);
+    if count + 1 >= half {
+        set_generations(&mut ctx.stack, Noun::ZERO, 0, current)
+    } else {
+        set_generations(&mut ctx.stack, current, count + 1, previous)
+    }
+}
+
+/// Memory pressure: forget the older half of the computation's memo cache. Returns false if there was none (the
+/// caller may then drop the whole cache).
+pub fn drop_memo_generation(stack: &mut NockStack) -> bool {
+    let (current, count, previous) = generations(stack);
+    if previous.is_atom() {
+        return false;
+    }
+    set_generations(stack, current, count, Noun::ZERO).is_ok()
 }
 
 /// The cached product for `key`, if any.
@@ -149,8 +198,9 @@ fn run_arm(ctx: &mut Context, core: Noun) -> Result<Noun, JetErr> {
     Ok(crate::interpreter::nock(ctx, core, arm)?)
 }
 
-/// The `ut` core's `vet` flag (axis 59 in Hoon 140: the payload is `[sut [fan rib vet] context]`), or 0 where the
-/// core has no such axis.
+/// The `ut` core's `vet` flag (axis 59: the payload is `[sut [fan rib vet] context]`), or 0 where the core has no
+/// such axis. Vere 4.5 reads the same axis for every kernel it serves, Hoon 140 down to 135 (its `u3qfu_van_vet`; the
+/// k135 and k140 hook lists agree: `fan` 28, `rib` 58, `vet` 59).
 fn vet(van: Noun) -> Noun {
     at(van, 59).unwrap_or(D(0))
 }

@@ -10,18 +10,20 @@
 //!   from battery identity (pointer first, then mug + structural equality) to the locations using that battery. It is
 //!   rebuilt from the cold state by matching each location's label against the hot table.
 //! - **hot state**: the static table [`hot::HOT`] of Rust jet functions keyed by location path (`k/one/add`: `k`
-//!   stands for the Hoon kernel root `%k.NNN`, whatever its version).
+//!   stands for the Hoon kernel root `%k.NNN` of the kernels Vere 4.5 knows, 140 down to 135, each entry naming the
+//!   kernels it serves).
 //!
 //! As in Vere's hashless mode (its default), a jet is found by location, not by battery hash: a core is jetted only if
 //! its battery is exactly a registered battery *and* its parent chain matches the registered one (each ancestor's
 //! battery, and for the root the payload), and the location's name path is in the hot table. A core that merely has the
 //! same name is never jetted.
 //!
-//! Nouns the dashboard keeps (batteries, root payloads, hooks, names) never live on the NockStack: a noun registered
-//! from any frame, the root frame included, is copied whole into the dashboard's own heap. A copy that shared a
-//! root-frame subtree would hold a pointer the root frame's collection cannot see (it moves only the roots it is given,
-//! not the fields of heap cells). Nouns outside the stack (the persistent arena) are kept as they are; a store that
-//! moves them reloads the dashboard.
+//! Nouns the dashboard keeps (batteries, root payloads, hooks, names) are never copied: a registration refers to the
+//! core's own nouns, wherever they live, so the kernel and its cold state share every battery (a copy per
+//! registration once made the cold state ten times the kernel). Nouns on the NockStack are *held*: each is filed under
+//! the depth of the frame that holds it, and every operation that moves or frees a frame's memory goes through
+//! [`crate::interpreter::Context`], which passes the held nouns of that frame as roots ([`Dashboard::frame_roots`])
+//! and then tells the dashboard what happened ([`Dashboard::frame_moved`], [`Dashboard::frames_discarded`]).
 
 pub mod aura;
 pub mod bits;
@@ -47,8 +49,8 @@ mod tests_more;
 use crate::equality::noun_eq;
 use crate::interpreter::{Context, Mote};
 use crate::mug::mug;
-use crate::noun::{slot, Alloc, Atom, Cell, HeapAlloc, IndirectBuilder, Noun, Oom, D};
-use crate::stack::NockStack;
+use crate::noun::{slot, Alloc, Atom, Noun, Oom, D};
+use crate::stack::{NockStack, Roots};
 use std::cell::Cell as StdCell;
 use std::time::Instant;
 
@@ -133,6 +135,15 @@ struct Bat {
     jetted: bool,
 }
 
+/// A registration noun the dashboard refers to: which field of which battery or location.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+enum Held {
+    Battery(u32),
+    Name(u32),
+    Payload(u32),
+    Hooks(u32),
+}
+
 /// Per-jet counters for the coverage report.
 #[derive(Default, Clone, Debug)]
 pub struct JetStats {
@@ -151,8 +162,8 @@ pub struct Dashboard {
     pub jet_check: bool,
     /// Time every jet call and count kicks of registered but unjetted cores (`--stats`).
     pub timing: bool,
-    /// Copies of nouns registered from volatile memory.
-    heap: HeapAlloc,
+    /// Registration nouns that live on the NockStack, by the depth of the frame that holds them.
+    held: Vec<Vec<Held>>,
     locs: Vec<Loc>,
     bats: Vec<Bat>,
     by_ptr: WordMap<u64, u32>,
@@ -371,6 +382,27 @@ impl Dashboard {
             .find(|&li| self.fine(stack, core, li))
     }
 
+    /// Why `p` (a would-be parent) has no location, for the registration message: its battery was never
+    /// registered, or it was, under these locations, but `p`'s own parent chain or root payload differs.
+    fn why_unlocated(&self, stack: &NockStack, p: Noun) -> String {
+        let Some(bi) = p
+            .as_cell()
+            .and_then(|c| self.battery_index(stack, c.head()))
+        else {
+            return "its battery is not registered".to_string();
+        };
+        let labels: Vec<String> = self.bats[bi as usize]
+            .locs
+            .iter()
+            .take(4)
+            .map(|&li| self.label_of(li))
+            .collect();
+        format!(
+            "its battery is registered as {}, under another parent chain",
+            labels.join(", ")
+        )
+    }
+
     /// Handle a `%fast` hint: `clue` names `core`. Malformed clues and cores whose parent is not registered are
     /// ignored (as Vere does, with a message).
     pub fn register(&mut self, stack: &NockStack, core: Noun, clue: Noun) {
@@ -389,8 +421,7 @@ impl Dashboard {
         let c = core.as_cell().expect("core is a cell");
         let name_text = chum_text(clue.name);
         let (parent, mut label) = if clue.axis == 0 {
-            let payload = self.stabilize(stack, c.tail())?;
-            (Parent::Root(payload), Vec::new())
+            (Parent::Root(c.tail()), Vec::new())
         } else {
             let Some(p) = Atom::direct(clue.axis).and_then(|a| slot(core, a)) else {
                 eprintln!("jets: {name_text} is bogus\r");
@@ -402,9 +433,10 @@ impl Dashboard {
                 None
             }) else {
                 eprintln!(
-                    "jets: in {name_text}, parent {:x} not found at {}\r",
+                    "jets: in {name_text}, parent {:x} not found at {} ({})\r",
                     mug(p.head().unwrap_or(p)),
-                    clue.axis
+                    clue.axis,
+                    self.why_unlocated(stack, p)
                 );
                 return Ok(());
             };
@@ -417,29 +449,28 @@ impl Dashboard {
             )
         };
         label.push(name_text);
-        let name = self.stabilize(stack, clue.name)?;
-        let hooks = self.stabilize(stack, clue.hooks)?;
         let bat = match self.battery_index(stack, c.head()) {
             Some(bi) => bi,
-            None => {
-                let battery = self.stabilize(stack, c.head())?;
-                self.add_battery(battery)
-            }
+            None => self.add_battery(stack, c.head()),
         };
-        self.add_loc(Loc {
-            name,
-            label,
-            bat,
-            parent,
-            hooks,
-            arms: Vec::new(),
-            nock_kicks: StdCell::new(0),
-        });
+        self.add_loc(
+            stack,
+            Loc {
+                name: clue.name,
+                label,
+                bat,
+                parent,
+                hooks: clue.hooks,
+                arms: Vec::new(),
+                nock_kicks: StdCell::new(0),
+            },
+        );
         Ok(())
     }
 
-    fn add_battery(&mut self, battery: Noun) -> u32 {
+    fn add_battery(&mut self, stack: &NockStack, battery: Noun) -> u32 {
         let i = self.bats.len() as u32;
+        self.hold(stack, battery, Held::Battery(i));
         let m = mug(battery);
         self.bats.push(Bat {
             battery,
@@ -457,8 +488,13 @@ impl Dashboard {
     }
 
     /// Add a location and activate it (warm state).
-    fn add_loc(&mut self, mut loc: Loc) -> u32 {
+    fn add_loc(&mut self, stack: &NockStack, mut loc: Loc) -> u32 {
         let li = self.locs.len() as u32;
+        self.hold(stack, loc.name, Held::Name(li));
+        self.hold(stack, loc.hooks, Held::Hooks(li));
+        if let Parent::Root(payload) = loc.parent {
+            self.hold(stack, payload, Held::Payload(li));
+        }
         loc.arms = hot::arms_for(&loc.label);
         if !self.skip.is_empty() {
             loc.arms
@@ -471,80 +507,167 @@ impl Dashboard {
         li
     }
 
-    /// `n` itself if it is off the NockStack, else a copy in the dashboard's heap (sharing the parts that are off the
-    /// stack).
-    fn stabilize(&mut self, stack: &NockStack, n: Noun) -> Result<Noun, Oom> {
-        let volatile = |x: Noun| x.is_allocated() && stack.in_stack(x.addr());
-        if !volatile(n) {
-            return Ok(n);
+    /// File `n` (a field of a registration) under the frame that holds it, if it is on the NockStack.
+    fn hold(&mut self, stack: &NockStack, n: Noun, what: Held) {
+        if !n.is_allocated() || !stack.in_stack(n.addr()) {
+            return;
         }
-        let mut memo: WordMap<u64, Noun> = WordMap::default();
-        enum Work {
-            Visit(Noun),
-            Build(Noun),
+        let Some(depth) = stack.frame_depth_of(n.addr()) else {
+            // Not in any frame's allocations: a registration of garbage memory would dangle. Cannot happen for a
+            // noun the computation holds; refuse it rather than trust it.
+            debug_assert!(false, "registration noun outside every frame");
+            return;
+        };
+        if self.held.len() <= depth {
+            self.held.resize_with(depth + 1, Vec::new);
         }
-        let mut work = vec![Work::Visit(n)];
-        let mut out: Vec<Noun> = Vec::new();
-        while let Some(w) = work.pop() {
-            match w {
-                Work::Visit(x) => {
-                    if !volatile(x) {
-                        out.push(x);
-                    } else if let Some(&m) = memo.get(&x.raw()) {
-                        out.push(m);
-                    } else if let Some(a) = x.as_atom() {
-                        let words = a.words();
-                        let (b, data) = IndirectBuilder::alloc(&mut self.heap, words.len())?;
-                        data.copy_from_slice(words);
-                        let copy = b.finish().as_noun();
-                        if let Some(m) = x.cached_mug() {
-                            copy.set_cached_mug(m);
-                        }
-                        memo.insert(x.raw(), copy);
-                        out.push(copy);
-                    } else {
-                        let c = x.as_cell().expect("cell");
-                        work.push(Work::Build(x));
-                        work.push(Work::Visit(c.tail()));
-                        work.push(Work::Visit(c.head()));
-                    }
+        self.held[depth].push(what);
+    }
+
+    fn held_slot(&mut self, h: Held) -> &mut Noun {
+        match h {
+            Held::Battery(i) => &mut self.bats[i as usize].battery,
+            Held::Name(i) => &mut self.locs[i as usize].name,
+            Held::Hooks(i) => &mut self.locs[i as usize].hooks,
+            Held::Payload(i) => match &mut self.locs[i as usize].parent {
+                Parent::Root(p) => p,
+                Parent::Child { .. } => unreachable!("only root locations hold a payload"),
+            },
+        }
+    }
+
+    /// Are any registration nouns held in the frame at `depth`?
+    #[inline]
+    pub fn holds_in(&self, depth: usize) -> bool {
+        self.held.get(depth).is_some_and(|h| !h.is_empty())
+    }
+
+    /// The registration nouns held in the frame at `depth`, as roots for an operation that moves that frame's
+    /// memory (a preserving pop, an in-place collection, an extraction). Afterwards call [`Dashboard::frame_moved`].
+    pub fn frame_roots(&mut self, depth: usize) -> FrameRoots<'_> {
+        FrameRoots {
+            dash: self,
+            depth,
+            moved: Vec::new(),
+        }
+    }
+
+    /// After the frame at `depth` was moved with [`Dashboard::frame_roots`] as roots: its held nouns now live in the
+    /// frame at `to` (`depth - 1` after a preserving pop, `depth` after a collection), or off the stack (`None`, after
+    /// an extraction into an arena).
+    fn frame_moved(&mut self, depth: usize, to: Option<usize>, moved: Vec<(Held, u64)>) {
+        for (h, old) in moved {
+            if let Held::Battery(i) = h {
+                if self.by_ptr.get(&old) == Some(&i) {
+                    self.by_ptr.remove(&old);
                 }
-                Work::Build(x) => {
-                    let t = out.pop().expect("tail");
-                    let h = out.pop().expect("head");
-                    let copy = Cell::new(&mut self.heap, h, t)?.as_noun();
-                    if let Some(m) = x.cached_mug() {
-                        copy.set_cached_mug(m);
-                    }
-                    memo.insert(x.raw(), copy);
-                    out.push(copy);
-                }
+                let new = self.bats[i as usize].battery.raw();
+                self.by_ptr.insert(new, i);
             }
         }
-        Ok(out.pop().expect("result"))
+        if depth >= self.held.len() {
+            return;
+        }
+        let items = std::mem::take(&mut self.held[depth]);
+        if let Some(to) = to {
+            if self.held.len() <= to {
+                self.held.resize_with(to + 1, Vec::new);
+            }
+            if to == depth {
+                self.held[depth] = items;
+            } else {
+                self.held[to].extend(items);
+            }
+        }
+    }
+
+    /// After frames were freed without preserving anything (a bail's restore): forget every registration with a
+    /// noun in memory that no frame holds any more, and the registrations below them.
+    pub fn frames_discarded(&mut self, stack: &NockStack) {
+        let top = stack.depth();
+        let mut dead = self.held.iter().skip(top + 1).any(|h| !h.is_empty());
+        if !dead && top < self.held.len() {
+            let items = self.held[top].clone();
+            dead = items.into_iter().any(|h| {
+                let n = *self.held_slot(h);
+                stack.frame_depth_of(n.addr()) != Some(top)
+            });
+        }
+        if dead {
+            self.retain_live(stack);
+        } else {
+            self.held.truncate(top + 1);
+        }
+    }
+
+    /// Rebuild the dashboard from the registrations whose nouns are all still live (and whose parents are kept).
+    fn retain_live(&mut self, stack: &NockStack) {
+        let live = |n: Noun| {
+            !n.is_allocated()
+                || !stack.in_stack(n.addr())
+                || stack.frame_depth_of(n.addr()).is_some()
+        };
+        let old_locs = std::mem::take(&mut self.locs);
+        let old_bats = std::mem::take(&mut self.bats);
+        self.by_ptr.clear();
+        self.by_mug.clear();
+        self.mug_filter.clear();
+        self.held.clear();
+        self.stack_ptrs.borrow_mut().clear();
+        self.far_ptrs.borrow_mut().clear();
+        let mut map: Vec<Option<u32>> = Vec::with_capacity(old_locs.len());
+        let mut dropped = 0usize;
+        for loc in old_locs {
+            let battery = old_bats[loc.bat as usize].battery;
+            let parent = match loc.parent {
+                Parent::Root(p) => live(p).then_some(Parent::Root(p)),
+                Parent::Child { axis, loc: pl } => {
+                    map[pl as usize].map(|pl| Parent::Child { axis, loc: pl })
+                }
+            };
+            let keep = parent.filter(|_| live(battery) && live(loc.name) && live(loc.hooks));
+            let Some(parent) = keep else {
+                map.push(None);
+                dropped += 1;
+                continue;
+            };
+            let bat = match self.battery_index(stack, battery) {
+                Some(bi) => bi,
+                None => self.add_battery(stack, battery),
+            };
+            let li = self.add_loc(
+                stack,
+                Loc {
+                    name: loc.name,
+                    label: loc.label,
+                    bat,
+                    parent,
+                    hooks: loc.hooks,
+                    arms: Vec::new(),
+                    nock_kicks: loc.nock_kicks,
+                },
+            );
+            map.push(Some(li));
+        }
+        tracing::debug!("jets: {dropped} registrations made in discarded frames forgotten");
     }
 
     /// The cold state as a noun: a list, parents before children, of `[battery name axis parent hooks]` where `axis`
     /// is 0 and `parent` the payload for a root core, else `parent` is the index of the parent's entry in the list.
     ///
-    /// Nouns the dashboard copied into its own heap are copied into `alloc` (sharing kept): the cold state is part
-    /// of the serf's state, and a store only keeps nouns that live on the stack or in its own memory.
+    /// The list's cells are allocated in `alloc`; the entries share the registered nouns themselves.
     pub fn cold_noun<A: Alloc + ?Sized>(&self, alloc: &mut A) -> Result<Noun, Oom> {
-        let mut seen = std::collections::HashMap::new();
-        let heap = &self.heap;
-        let mut export = |alloc: &mut A, n: Noun| {
-            crate::noun::copy_selected(alloc, n, &mut seen, |a| heap.contains(a))
-        };
         let mut items = Vec::with_capacity(self.locs.len());
         for loc in &self.locs {
             let (axis, parent) = match loc.parent {
-                Parent::Root(p) => (D(0), export(alloc, p)?),
+                Parent::Root(p) => (D(0), p),
                 Parent::Child { axis, loc } => (Atom::new(alloc, axis)?.as_noun(), D(loc as u64)),
             };
-            let bat = export(alloc, self.bats[loc.bat as usize].battery)?;
-            let name = export(alloc, loc.name)?;
-            let hooks = export(alloc, loc.hooks)?;
-            items.push(crate::noun::T(alloc, &[bat, name, axis, parent, hooks])?);
+            let bat = self.bats[loc.bat as usize].battery;
+            items.push(crate::noun::T(
+                alloc,
+                &[bat, loc.name, axis, parent, loc.hooks],
+            )?);
         }
         crate::noun::list(alloc, &items)
     }
@@ -594,7 +717,7 @@ impl Dashboard {
             return Ok(None);
         };
         let (parent, mut label) = if axis == 0 {
-            (Parent::Root(self.stabilize(stack, par)?), Vec::new())
+            (Parent::Root(par), Vec::new())
         } else {
             let Some(pl) = par
                 .as_u64()
@@ -608,24 +731,22 @@ impl Dashboard {
             )
         };
         label.push(chum_text(name));
-        let name = self.stabilize(stack, name)?;
-        let hooks = self.stabilize(stack, hooks)?;
         let bi = match self.battery_index(stack, bat) {
             Some(bi) => bi,
-            None => {
-                let b = self.stabilize(stack, bat)?;
-                self.add_battery(b)
-            }
+            None => self.add_battery(stack, bat),
         };
-        Ok(Some(self.add_loc(Loc {
-            name,
-            label,
-            bat: bi,
-            parent,
-            hooks,
-            arms: Vec::new(),
-            nock_kicks: StdCell::new(0),
-        })))
+        Ok(Some(self.add_loc(
+            stack,
+            Loc {
+                name,
+                label,
+                bat: bi,
+                parent,
+                hooks,
+                arms: Vec::new(),
+                nock_kicks: StdCell::new(0),
+            },
+        )))
     }
 
     /// The location path of a registered core, root first (`k136/one/add`), for messages.
@@ -848,5 +969,38 @@ fn chum_text(name: Noun) -> String {
     match name.as_cell() {
         None => text(name),
         Some(c) => format!("{}{}", text(c.head()), c.tail().as_u64().unwrap_or(0)),
+    }
+}
+
+/// The registration nouns held in one frame, as roots for a move of that frame ([`Dashboard::frame_roots`]).
+pub struct FrameRoots<'a> {
+    dash: &'a mut Dashboard,
+    depth: usize,
+    /// Held nouns whose address changed, with their old raw word.
+    moved: Vec<(Held, u64)>,
+}
+
+impl FrameRoots<'_> {
+    /// Finish the move: the held nouns are now in frame `to` (or off the stack).
+    pub fn finish(self, to: Option<usize>) {
+        let FrameRoots { dash, depth, moved } = self;
+        dash.frame_moved(depth, to, moved);
+    }
+}
+
+impl Roots for FrameRoots<'_> {
+    fn for_each_root(&mut self, f: &mut dyn FnMut(&mut Noun)) {
+        let Some(items) = self.dash.held.get(self.depth) else {
+            return;
+        };
+        let items = items.clone();
+        for h in items {
+            let slot = self.dash.held_slot(h);
+            let old = slot.raw();
+            f(slot);
+            if slot.raw() != old {
+                self.moved.push((h, old));
+            }
+        }
     }
 }

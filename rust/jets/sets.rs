@@ -515,9 +515,17 @@ pub fn in_bif(ctx: &mut Context, core: Noun) -> Result<Noun, JetErr> {
     cons(&mut ctx.stack, l, r)
 }
 
+/// `(~(bif by a) b c)` of Hoon 140: split at key `b` (the value `c` only fills the root, which is dropped).
 pub fn by_bif(ctx: &mut Context, core: Noun) -> Result<Noun, JetErr> {
     let s = cell(sam(core)?)?;
     let (l, r) = bif(ctx, tree(core)?, s.head(), true)?;
+    cons(&mut ctx.stack, l, r)
+}
+
+/// `(~(bif by a) b)` since Hoon 138: the sample is the key itself (Vere's `u3wdb_bif`).
+pub fn by_bif_key(ctx: &mut Context, core: Noun) -> Result<Noun, JetErr> {
+    let b = sam(core)?;
+    let (l, r) = bif(ctx, tree(core)?, b, true)?;
     cons(&mut ctx.stack, l, r)
 }
 
@@ -545,13 +553,20 @@ pub fn by_dif(ctx: &mut Context, core: Noun) -> Result<Noun, JetErr> {
 
 /// `apt`: is the tree ordered by `gor` within the bounds `l`/`r` (units of a key) and heap-ordered by `mor`? The
 /// checks run in the Hoon's order and stop at the first failure (so a malformed tree past a failing check does not
-/// crash). For maps every comparison also requires the keys to differ.
-fn apt(ctx: &mut Context, a: Noun, l: Noun, r: Noun, map: bool) -> Result<bool, JetErr> {
+/// crash). With `distinct` (maps, and sets since Hoon 139) every comparison also requires the keys to differ.
+fn apt(
+    ctx: &mut Context,
+    a: Noun,
+    l: Noun,
+    r: Noun,
+    map: bool,
+    distinct: bool,
+) -> Result<bool, JetErr> {
     if a.raw() == 0 {
         return Ok(true);
     }
     let k = key_of(at(a, 2)?, map)?;
-    let differ = |x: Noun, y: Noun| !map || !noun_eq(x, y);
+    let differ = |x: Noun, y: Noun| !distinct || !noun_eq(x, y);
     if l.raw() != 0 {
         let u = at(l, 3)?;
         if !(gor_of(k, u) && differ(k, u)) {
@@ -571,7 +586,7 @@ fn apt(ctx: &mut Context, a: Noun, l: Noun, r: Noun, map: bool) -> Result<bool, 
             return Ok(false);
         }
         let uk = cons(&mut ctx.stack, D(0), k)?;
-        if !apt(ctx, la, uk, r, map)? {
+        if !apt(ctx, la, uk, r, map, distinct)? {
             return Ok(false);
         }
     }
@@ -582,7 +597,7 @@ fn apt(ctx: &mut Context, a: Noun, l: Noun, r: Noun, map: bool) -> Result<bool, 
             return Ok(false);
         }
         let uk = cons(&mut ctx.stack, D(0), k)?;
-        if !apt(ctx, ra, l, uk, map)? {
+        if !apt(ctx, ra, l, uk, map, distinct)? {
             return Ok(false);
         }
     }
@@ -590,14 +605,21 @@ fn apt(ctx: &mut Context, a: Noun, l: Noun, r: Noun, map: bool) -> Result<bool, 
 }
 
 /// `~(apt in a)` / `~(apt by a)`: the trap is `[battery [l r] door]`, the bounds at 12 and 13 (normally `~`).
+/// Hoon 140's `apt:in`: members ordered, equal members allowed (Vere's `u3wdi_apt_140`).
 pub fn in_apt(ctx: &mut Context, core: Noun) -> Result<Noun, JetErr> {
     let (l, r, a) = (at(core, 12)?, at(core, 13)?, tree(core)?);
-    Ok(flag(apt(ctx, a, l, r, false)?))
+    Ok(flag(apt(ctx, a, l, r, false, false)?))
+}
+
+/// `apt:in` since Hoon 139: a member equal to a bound or to a child's member fails too (Vere's `u3wdi_apt`).
+pub fn in_apt_distinct(ctx: &mut Context, core: Noun) -> Result<Noun, JetErr> {
+    let (l, r, a) = (at(core, 12)?, at(core, 13)?, tree(core)?);
+    Ok(flag(apt(ctx, a, l, r, false, true)?))
 }
 
 pub fn by_apt(ctx: &mut Context, core: Noun) -> Result<Noun, JetErr> {
     let (l, r, a) = (at(core, 12)?, at(core, 13)?, tree(core)?);
-    Ok(flag(apt(ctx, a, l, r, true)?))
+    Ok(flag(apt(ctx, a, l, r, true, true)?))
 }
 
 /// `all`/`any`: the gate on every node's item (a set's member, a map's value), node then left then right, stopping

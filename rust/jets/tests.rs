@@ -4,7 +4,7 @@
 use super::util::EXIT;
 use super::*;
 use crate::interpreter::{nock, Context};
-use crate::noun::{tas, T};
+use crate::noun::{tas, Cell, T};
 use crate::stack::NockStack;
 use crate::text::{parse_noun, Print};
 
@@ -37,6 +37,18 @@ fn crashes(ctx: &mut Context, f: JetFn, sample: &str) {
     assert_eq!(call(ctx, f, sample), Err(EXIT), "sample {sample}");
 }
 
+/// Assert that the jet crashes with `%exit` and Vere's error text as its only trace entry, `[%mean 'text']`.
+fn crashes_with(ctx: &mut Context, f: JetFn, sample: &str, text: &str) {
+    match call(ctx, f, sample) {
+        Err(JetErr::Traced(Mote::Exit, trace)) => {
+            let want = format!("[[%mean '{text}'] ~]");
+            let w = n(ctx, &want);
+            assert_eq!(show(trace), show(w), "sample {sample}");
+        }
+        other => panic!("sample {sample}: {other:?}"),
+    }
+}
+
 #[test]
 fn jets_math() {
     let c = &mut ctx();
@@ -61,7 +73,7 @@ fn jets_math() {
         "0x1.0000.0000.0000.0000",
         "0xffff.ffff.ffff.ffff",
     );
-    crashes(c, math::dec, "0");
+    crashes_with(c, math::dec, "0", "decrement-underflow");
     check(c, math::sub, "[10 3]", "7");
     check(
         c,
@@ -69,7 +81,16 @@ fn jets_math() {
         "[0x1.0000.0000.0000.0000 1]",
         "0xffff.ffff.ffff.ffff",
     );
-    crashes(c, math::sub, "[3 10]");
+    crashes_with(c, math::sub, "[3 10]", "subtract-underflow");
+    crashes_with(
+        c,
+        math::sub,
+        "[3 0x1.0000.0000.0000.0000]",
+        "subtract-underflow",
+    );
+    // `(sub a 0)` is `a` before any cast, as in the Hoon and Vere
+    check(c, math::sub, "[[1 2] 0]", "[1 2]");
+    crashes(c, math::sub, "[[1 2] 1]");
     check(
         c,
         math::mul,
@@ -84,11 +105,11 @@ fn jets_math() {
         "[0x1.0000.0000.0000.0000 0x1.0000.0000]",
         "0x1.0000.0000",
     );
-    crashes(c, math::div, "[1 0]");
+    crashes_with(c, math::div, "[1 0]", "divide-by-zero");
     check(c, math::modulo, "[17 5]", "2");
     crashes(c, math::modulo, "[17 0]");
     check(c, math::dvr, "[17 5]", "[3 2]");
-    crashes(c, math::dvr, "[17 0]");
+    crashes_with(c, math::dvr, "[17 0]", "divide-by-zero");
     check(c, math::lth, "[1 2]", "0");
     check(c, math::lth, "[2 2]", "1");
     check(c, math::lte, "[2 2]", "0");
@@ -756,25 +777,159 @@ fn jets_ivory_wish_in_check_mode() {
 }
 
 /// A core registered from a frame above the root whose battery shares a subtree with the root frame: the
-/// dashboard's copy must not keep a pointer into the root frame, whose collection moves that subtree and reuses
-/// its memory (the registration then no longer matched its own battery: `parent not found` while booting brass).
+/// registration refers to the core's own nouns (no copy), is preserved with the frame, and follows the battery when
+/// the root frame's collection moves it (a stale pointer once gave `parent not found` while booting brass).
 #[test]
-fn registration_survives_a_root_frame_collection() {
+fn registration_follows_its_battery_through_pops_and_collections() {
     let c = &mut ctx();
     let shared = n(c, "[[0 6] [4 0 6] [1 7] [0 1]]");
     c.stack.push_frame().unwrap();
     let battery = Cell::new(&mut c.stack, shared, D(0)).unwrap().as_noun();
-    let core = Cell::new(&mut c.stack, battery, D(140)).unwrap().as_noun();
+    let mut core = Cell::new(&mut c.stack, battery, D(140)).unwrap().as_noun();
     let clue = n(c, "[%k140 [1 0] 0]");
     c.jets.register(&c.stack, core, clue);
-    c.stack.pop_frame();
+    c.pop_preserving(&mut core).unwrap();
     assert_eq!(c.jets.registered(), 1);
-    // Collect the root frame with nothing live (the dashboard keeps nothing on the stack), then reuse the memory.
-    c.stack.collect_top(&mut ()).unwrap();
+    // The registered battery is the core's own (moved) battery: found by pointer.
+    assert_eq!(c.jets.spot(&c.stack, core), Some(0));
+    // Collect the root frame keeping the core, then reuse the freed memory.
+    c.collect_top(&mut core).unwrap();
     for i in 0..1000 {
         Cell::new(&mut c.stack, D(i), D(i + 1)).unwrap();
     }
-    let same = n(c, "[[[0 6] [4 0 6] [1 7] [0 1]] 0]");
-    let core = Cell::new(&mut c.stack, same, D(140)).unwrap().as_noun();
     assert_eq!(c.jets.spot(&c.stack, core), Some(0));
+    let same = n(c, "[[[0 6] [4 0 6] [1 7] [0 1]] 0]");
+    let copy = Cell::new(&mut c.stack, same, D(140)).unwrap().as_noun();
+    assert_eq!(c.jets.spot(&c.stack, copy), Some(0));
+    // Collect the root frame keeping nothing: the registration alone keeps its nouns.
+    c.collect_top(&mut ()).unwrap();
+    let again = n(c, "[[[0 6] [4 0 6] [1 7] [0 1]] 0]");
+    let copy = Cell::new(&mut c.stack, again, D(140)).unwrap().as_noun();
+    assert_eq!(c.jets.spot(&c.stack, copy), Some(0));
+}
+
+/// A registration made in frames that a bail then frees is forgotten (its nouns are gone), together with the
+/// registrations that depend on it; registrations whose nouns survive are kept.
+#[test]
+fn registrations_in_discarded_frames_are_forgotten() {
+    let c = &mut ctx();
+    let kept = n(c, "[[[0 6] [1 7]] 141]");
+    let clue = n(c, "[%k141 [1 0] 0]");
+    c.jets.register(&c.stack, kept, clue);
+    let cp = c.stack.checkpoint();
+    c.stack.push_frame().unwrap();
+    let root = n(c, "[[[0 6] [4 0 6]] 140]");
+    let clue = n(c, "[%k140 [1 0] 0]");
+    c.jets.register(&c.stack, root, clue);
+    let gate = n(c, "[[4 0 6] 0]");
+    let gate = T(&mut c.stack, &[gate.head().unwrap(), D(0), root]).unwrap();
+    let clue = n(c, "[%dec [0 7] 0]");
+    c.jets.register(&c.stack, gate, clue);
+    assert_eq!(c.jets.registered(), 3);
+    c.restore(cp);
+    assert_eq!(c.jets.registered(), 1);
+    assert_eq!(c.jets.spot(&c.stack, kept), Some(0));
+}
+
+/// Cores registered with `%fast` clues shaped like Hoon 135's (as Vere 4.5's k135 tree lists them): the root
+/// `[%k 135]`, `one two tri qua` each at axis 3 of the next, `mule` in a core `vi` whose parent `qua` is at its axis 7,
+/// and `apt` under the `in` door under `two`. The 135 kernel's cores find the jets written for its layout; the same
+/// shapes under a 140 root find the Hoon 140 jets (or none, for `vi`), and a kernel Vere 4.5 does not know gets none.
+#[test]
+fn jets_register_hoon_135_layout() {
+    fn layout(c: &mut Context, kelvin: u64) -> (Noun, Noun) {
+        // distinct batteries: [1 tag] formulas
+        let core = |c: &mut Context, tag: u64, payload: Noun| {
+            let bat = n(c, &format!("[1 {tag}]"));
+            T(&mut c.stack, &[bat, payload]).unwrap()
+        };
+        let reg = |c: &mut Context, core: Noun, clue: &str| {
+            let clue = n(c, clue);
+            c.jets.register(&c.stack, core, clue);
+        };
+        let root = core(c, 100, D(kelvin));
+        reg(c, root, &format!("[[%k {kelvin}] [1 0] ~]"));
+        let one = core(c, 101, root);
+        reg(c, one, "[%one [0 3] ~]");
+        let two = core(c, 102, one);
+        reg(c, two, "[%two [0 3] ~]");
+        let tri = core(c, 103, two);
+        reg(c, tri, "[%tri [0 3] ~]");
+        let qua = core(c, 104, tri);
+        reg(c, qua, "[%qua [0 3] ~]");
+        let vi_pay = T(&mut c.stack, &[D(0), qua]).unwrap();
+        let vi = core(c, 105, vi_pay);
+        reg(c, vi, "[%vi [0 7] ~]");
+        let mule_pay = T(&mut c.stack, &[D(0), vi]).unwrap();
+        let mule = core(c, 106, mule_pay);
+        reg(c, mule, "[%mule [0 7] ~]");
+        let in_pay = T(&mut c.stack, &[D(0), two]).unwrap();
+        let door = core(c, 107, in_pay);
+        reg(c, door, "[%in [0 7] ~]");
+        let bounds = n(c, "[0 0]");
+        let apt_pay = T(&mut c.stack, &[bounds, door]).unwrap();
+        let apt = core(c, 108, apt_pay);
+        reg(c, apt, "[%apt [0 7] ~]");
+        (mule, apt)
+    }
+    let path = |c: &Context, core: Noun| {
+        c.jets
+            .find(&c.stack, core, D(2))
+            .map(|j| (hot::HOT[j.hot as usize].path, j.hot))
+    };
+
+    let c = &mut ctx();
+    let (mule, apt) = layout(c, 135);
+    assert_eq!(c.jets.registered(), 9);
+    assert_eq!(c.jets.label_of(6), "k135/one/two/tri/qua/vi/mule");
+    let (p, h) = path(c, mule).expect("vi/mule jetted on 135");
+    assert_eq!(p, "k/one/two/tri/qua/vi/mule");
+    assert!(std::ptr::fn_addr_eq(
+        hot::HOT[h as usize].fun,
+        virt::mule as JetFn
+    ));
+    let (p, h) = path(c, apt).expect("apt jetted on 135");
+    assert_eq!(p, "k/one/two/in/apt");
+    assert!(std::ptr::fn_addr_eq(
+        hot::HOT[h as usize].fun,
+        sets::in_apt_distinct as JetFn
+    ));
+
+    let c = &mut ctx();
+    let (mule, apt) = layout(c, 140);
+    assert_eq!(c.jets.registered(), 9);
+    assert!(path(c, mule).is_none(), "no vi on 140");
+    let (_, h) = path(c, apt).expect("apt jetted on 140");
+    assert!(std::ptr::fn_addr_eq(
+        hot::HOT[h as usize].fun,
+        sets::in_apt as JetFn
+    ));
+
+    let c = &mut ctx();
+    let (mule, apt) = layout(c, 134);
+    assert_eq!(c.jets.registered(), 9);
+    assert!(path(c, mule).is_none() && path(c, apt).is_none());
+}
+
+/// A child whose parent is not registered is refused, and the message says whether the parent's battery is known.
+#[test]
+fn jets_register_explains_a_missing_parent() {
+    let c = &mut ctx();
+    let bat = n(c, "[1 100]");
+    let root = T(&mut c.stack, &[bat, D(135)]).unwrap();
+    let clue = n(c, "[[%k 135] [1 0] ~]");
+    c.jets.register(&c.stack, root, clue);
+    // the same battery with another payload: located nowhere, but its battery is known
+    let other = T(&mut c.stack, &[bat, D(136)]).unwrap();
+    assert!(c.jets.why_unlocated(&c.stack, other).contains("k135"));
+    let bat2 = n(c, "[1 101]");
+    let child = T(&mut c.stack, &[bat2, other]).unwrap();
+    let clue = n(c, "[%one [0 3] ~]");
+    c.jets.register(&c.stack, child, clue);
+    assert_eq!(c.jets.registered(), 1);
+    let stranger = n(c, "[[1 7] 0]");
+    assert_eq!(
+        c.jets.why_unlocated(&c.stack, stranger),
+        "its battery is not registered"
+    );
 }

@@ -103,6 +103,51 @@ fn jets_sets_bif_apt() {
     assert_eq!(apt(c, bad, true), "1");
 }
 
+/// The arms whose interface or rule changed after Hoon 140 (docs/jets.md, "Kernels").
+#[test]
+fn jets_sets_kernel_specific_bif_apt() {
+    let c = &mut ctx();
+    let apt = |c: &mut Context, f: JetFn, t: Noun| {
+        let door = T(&mut c.stack, &[D(0), t, D(0)]).unwrap();
+        let lr = T(&mut c.stack, &[D(0), D(0)]).unwrap();
+        let trap = T(&mut c.stack, &[D(0), lr, door]).unwrap();
+        show(f(c, trap).unwrap())
+    };
+    // a member repeated as its own left child: Hoon 140's apt:in accepts it (gor and mor are reflexive), Hoon 139+
+    // (and Vere's u3wdi_apt) refuse it; a well-formed set passes both
+    let dup = n(c, "[5 [5 0 0] 0]");
+    assert_eq!(apt(c, sets::in_apt, dup), "0");
+    assert_eq!(apt(c, sets::in_apt_distinct, dup), "1");
+    let dup = n(c, "[5 0 [5 0 0]]");
+    assert_eq!(apt(c, sets::in_apt_distinct, dup), "1");
+    let good = gas(c, "[1 2 3 4 5 6 7 8 9 10 0]", false);
+    assert_eq!(apt(c, sets::in_apt, good), "0");
+    assert_eq!(apt(c, sets::in_apt_distinct, good), "0");
+    assert_eq!(apt(c, sets::in_apt_distinct, D(0)), "0");
+    // bif:by: Hoon 140 samples `[key value]`, Hoon 138+ the key alone; both split the same way
+    let m = gas(c, "[[1 10] [2 20] [3 30] [4 40] [5 50] 0]", true);
+    let old_sample = n(c, "[3 99]");
+    let old = run(c, sets::by_bif, m, old_sample).unwrap();
+    let new = run(c, sets::by_bif_key, m, D(3)).unwrap();
+    same(old, new);
+    let halves = new.as_cell().unwrap();
+    let u = {
+        let g = gate(c, halves.tail(), halves.head());
+        sets::by_uni(c, g).unwrap()
+    };
+    let without = gas(c, "[[1 10] [2 20] [4 40] [5 50] 0]", true);
+    same(u, without);
+    // a cell key is a key, not `[key value]`
+    let ck = gas(c, "[[[1 2] 10] [[3 4] 20] 0]", true);
+    let key = n(c, "[1 2]");
+    let split = run(c, sets::by_bif_key, ck, key).unwrap();
+    let expect = {
+        let pair = n(c, "[[1 2] 0]");
+        run(c, sets::by_bif, ck, pair).unwrap()
+    };
+    same(split, expect);
+}
+
 #[test]
 fn jets_sets_gates() {
     let c = &mut ctx();

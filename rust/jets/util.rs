@@ -11,6 +11,22 @@ use ibig::UBig;
 /// The deterministic crash.
 pub const EXIT: JetErr = JetErr::Fail(Mote::Exit);
 
+/// Crash with `%exit` and the error text `text` as the innermost trace entry, `[%mean text]` (a cord, which `+mook`
+/// renders as a `%leaf`): Vere's `u3m_error`, which some of its jets call where their Hoon would crash with its own
+/// trace (docs/jets.md lists them). The one-entry trace is allocated on the NockStack in the current frame, where the
+/// interpreter's unwinding puts the hints around the call after it.
+pub fn error(ctx: &mut Context, text: &str) -> JetErr {
+    let entry = (|| {
+        let msg = crate::noun::cord(&mut ctx.stack, text)?;
+        let mean = Cell::new(&mut ctx.stack, crate::noun::tas("mean"), msg)?.as_noun();
+        Ok::<Noun, Oom>(Cell::new(&mut ctx.stack, mean, D(0))?.as_noun())
+    })();
+    match entry {
+        Ok(trace) => JetErr::Traced(Mote::Exit, trace),
+        Err(Oom) => JetErr::Fail(Mote::Meme),
+    }
+}
+
 /// Subtree at a small axis, or crash.
 #[inline]
 pub fn at(n: Noun, axis: u64) -> Result<Noun, JetErr> {

@@ -20,7 +20,7 @@ use crate::mug::mug;
 use crate::noun::{cord, list_iter, tas, Noun, Oom, D, T};
 use crate::protocol::Goof;
 use crate::snapshot::{SerfState, Snapshot, SnapshotError, Space};
-use crate::stack::Roots;
+use crate::stack::{NockStack, Roots};
 use std::path::{Path, PathBuf};
 
 pub struct Kernel {
@@ -172,11 +172,7 @@ impl Kernel {
     /// follow what it moved.
     pub fn settle(&mut self, pins: &mut dyn Roots) -> Result<(), SnapshotError> {
         self.sync_cold()?;
-        let moved = self
-            .store
-            .extract(&mut self.ctx.stack, &mut self.state, pins)?;
-        self.reclaim(moved);
-        Ok(())
+        self.with_store(|store, stack, state, held| store.extract(stack, state, pins, held))
     }
 
     /// Make the state durable (`%save`). Settles first, so that the store holds the current state: root-frame nouns
@@ -196,17 +192,13 @@ impl Kernel {
     /// Reclaim everything the state does not reach (`%pack`).
     pub fn pack(&mut self) -> Result<(), SnapshotError> {
         self.sync_cold()?;
-        let moved = self.store.collect(&mut self.ctx.stack, &mut self.state)?;
-        self.reclaim(moved);
-        Ok(())
+        self.with_store(|store, stack, state, held| store.collect(stack, state, held))
     }
 
     /// Deduplicate the state's memory (`%meld`).
     pub fn meld(&mut self) -> Result<(), SnapshotError> {
         self.sync_cold()?;
-        let moved = self.store.meld(&mut self.ctx.stack, &mut self.state)?;
-        self.reclaim(moved);
-        Ok(())
+        self.with_store(|store, stack, state, held| store.meld(stack, state, held))
     }
 
     /// Rebuild the cold jet state if cores were registered since it was last built (only between computations:
@@ -224,10 +216,28 @@ impl Kernel {
         Ok(())
     }
 
-    fn reclaim(&mut self, moved: Moved) {
+    /// Run a store operation with the dashboard's registrations in the root frame as extra roots (the dashboard
+    /// shares the state's nouns), tell the dashboard where they went, and follow what the store moved.
+    fn with_store(
+        &mut self,
+        op: impl FnOnce(
+            &mut dyn Snapshot,
+            &mut NockStack,
+            &mut SerfState,
+            &mut dyn Roots,
+        ) -> Result<Moved, SnapshotError>,
+    ) -> Result<(), SnapshotError> {
+        let Context { stack, jets, .. } = &mut self.ctx;
+        let mut held = jets.frame_roots(0);
+        let r = op(&mut *self.store, stack, &mut self.state, &mut held);
+        // Extraction takes them off the stack with the state; a collection leaves them in the root frame.
+        let extracted = matches!(&r, Ok(m) if m.root_frame_cleared);
+        held.finish(if extracted { None } else { Some(0) });
+        let moved = r?;
         self.ctx.reclaim(moved, self.state.cold);
         if moved.cold_state_moved {
             self.cold_registered = self.ctx.jets.registered();
         }
+        Ok(())
     }
 }

@@ -644,6 +644,9 @@ impl fmt::Debug for Cell {
 pub struct HeapAlloc {
     chunks: Vec<Box<[u64]>>,
     used: usize,
+    /// Lowest and highest address of any chunk (a quick test before the per-chunk one).
+    lo: u64,
+    hi: u64,
 }
 
 impl HeapAlloc {
@@ -651,8 +654,16 @@ impl HeapAlloc {
         HeapAlloc::default()
     }
 
+    /// Bytes of memory this allocator holds.
+    pub fn bytes(&self) -> usize {
+        self.chunks.iter().map(|c| c.len() * 8).sum()
+    }
+
     /// Does `addr` lie in memory this allocator handed out?
     pub fn contains(&self, addr: u64) -> bool {
+        if addr < self.lo || addr >= self.hi {
+            return false;
+        }
         self.chunks.iter().any(|c| {
             let lo = c.as_ptr() as u64;
             addr >= lo && addr < lo + 8 * c.len() as u64
@@ -668,7 +679,16 @@ impl Alloc for HeapAlloc {
         };
         if need_new {
             let size = words.max(1 << 16);
-            self.chunks.push(vec![0u64; size].into_boxed_slice());
+            let chunk = vec![0u64; size].into_boxed_slice();
+            let lo = chunk.as_ptr() as u64;
+            if self.chunks.is_empty() {
+                self.lo = lo;
+                self.hi = lo + 8 * size as u64;
+            } else {
+                self.lo = self.lo.min(lo);
+                self.hi = self.hi.max(lo + 8 * size as u64);
+            }
+            self.chunks.push(chunk);
             self.used = 0;
         }
         let chunk = self.chunks.last_mut().ok_or(Oom)?;

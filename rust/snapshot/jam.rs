@@ -239,8 +239,9 @@ impl Snapshot for JamSnapshot {
         stack: &mut NockStack,
         state: &mut SerfState,
         pins: &mut dyn Roots,
+        held: &mut dyn Roots,
     ) -> Result<Moved, SnapshotError> {
-        self.root.maybe_collect(stack, state, pins, false)
+        self.root.maybe_collect(stack, state, pins, held, false)
     }
 
     fn commit(&mut self, state: &SerfState) -> Result<(), SnapshotError> {
@@ -287,8 +288,9 @@ impl Snapshot for JamSnapshot {
         &mut self,
         stack: &mut NockStack,
         state: &mut SerfState,
+        held: &mut dyn Roots,
     ) -> Result<Moved, SnapshotError> {
-        self.root.maybe_collect(stack, state, &mut (), true)
+        self.root.maybe_collect(stack, state, &mut (), held, true)
     }
 }
 
@@ -443,7 +445,7 @@ mod tests {
             T(&mut c, &[D(i), D(i)]).unwrap();
         }
         let before = c.frame_alloc_words();
-        let moved = s.collect(&mut c, &mut st).unwrap();
+        let moved = s.collect(&mut c, &mut st, &mut ()).unwrap();
         assert!(moved.root_frame_collected);
         assert!(c.frame_alloc_words() < before);
         assert_eq!(mug(st.kernel), st.mug);

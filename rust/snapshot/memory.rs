@@ -32,8 +32,9 @@ impl Snapshot for MemorySnapshot {
         stack: &mut NockStack,
         state: &mut SerfState,
         pins: &mut dyn Roots,
+        held: &mut dyn Roots,
     ) -> Result<Moved, SnapshotError> {
-        self.root.maybe_collect(stack, state, pins, false)
+        self.root.maybe_collect(stack, state, pins, held, false)
     }
 
     fn commit(&mut self, _state: &SerfState) -> Result<(), SnapshotError> {
@@ -44,7 +45,8 @@ impl Snapshot for MemorySnapshot {
         &mut self,
         stack: &mut NockStack,
         state: &mut SerfState,
+        held: &mut dyn Roots,
     ) -> Result<Moved, SnapshotError> {
-        self.root.maybe_collect(stack, state, &mut (), true)
+        self.root.maybe_collect(stack, state, &mut (), held, true)
     }
 }

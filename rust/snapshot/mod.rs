@@ -6,8 +6,10 @@
 //! memory policy and persistence: it is told after every event ([`Snapshot::extract`]), asked to make the state
 //! durable on `%save` ([`Snapshot::commit`]) and to compact on `%pack` ([`Snapshot::collect`]).
 //!
-//! A store sees only the NockStack, never the rest of the interpreter's context: what it moves or frees it reports as
-//! [`Moved`], and the context follows in one place ([`crate::interpreter::Context::reclaim`]).
+//! A store sees only the NockStack, never the rest of the interpreter's context: what the runtime itself holds in
+//! the root frame (the jet dashboard's registrations) comes as extra roots (`held`), which the store keeps and
+//! rewrites like the state's; what it moves or frees it reports as [`Moved`], and the context follows in one place
+//! ([`crate::interpreter::Context::reclaim`]).
 //!
 //! [`JamSnapshot`] keeps the state in the root frame, collects the frame in place when it has grown to twice what was
 //! live after the last collection, and persists by jamming the state into one of two checksummed files.
@@ -71,26 +73,31 @@ pub trait Snapshot {
     /// fresh pier.
     fn load(&mut self, stack: &mut NockStack) -> Result<Option<SerfState>, SnapshotError>;
     /// Called at stack depth 0 after every event (and after failed computations) with the current state. `pins` are
-    /// other root-frame nouns the caller still needs (e.g. the rest of a `%play` batch); they may be rewritten.
+    /// other root-frame nouns the caller still needs (e.g. the rest of a `%play` batch); they may be rewritten, and
+    /// while any is on the stack the state stays there too. `held` are the root-frame nouns the runtime holds: kept
+    /// and rewritten, and moved out of the stack with the state.
     fn extract(
         &mut self,
         stack: &mut NockStack,
         state: &mut SerfState,
         pins: &mut dyn Roots,
+        held: &mut dyn Roots,
     ) -> Result<Moved, SnapshotError>;
     /// Make `state` durable before returning `Ok`.
     fn commit(&mut self, state: &SerfState) -> Result<(), SnapshotError>;
-    /// Reclaim everything not reachable from `state` (`%pack`).
+    /// Reclaim everything not reachable from `state` or `held` (`%pack`).
     fn collect(
         &mut self,
         stack: &mut NockStack,
         state: &mut SerfState,
+        held: &mut dyn Roots,
     ) -> Result<Moved, SnapshotError>;
     /// Deduplicate the state's memory (`%meld`); a store that cannot does nothing.
     fn meld(
         &mut self,
         _stack: &mut NockStack,
         _state: &mut SerfState,
+        _held: &mut dyn Roots,
     ) -> Result<Moved, SnapshotError> {
         Ok(Moved::NOTHING)
     }
@@ -140,15 +147,16 @@ pub fn root_frame_floor(stack: &NockStack) -> usize {
 /// Smallest root-frame collection threshold, in words.
 const MIN_ROOT_WORDS: usize = 8 << 20;
 
-/// Collect the root frame in place with `state` and `pins` as roots (the jet dashboard keeps nothing on the stack).
-/// Returns the words still live. Must be called at depth 0; the caller reports [`Moved::root_frame_collected`].
+/// Collect the root frame in place with `state`, `pins` and `held` as roots. Returns the words still live. Must be
+/// called at depth 0; the caller reports [`Moved::root_frame_collected`].
 fn collect_root(
     stack: &mut NockStack,
     state: &mut SerfState,
     pins: &mut dyn Roots,
+    held: &mut dyn Roots,
 ) -> Result<usize, SnapshotError> {
     assert_eq!(stack.depth(), 0, "collect_root above the root frame");
-    let mut roots = (&mut *state, &mut *pins);
+    let mut roots = (&mut *state, (&mut *pins, &mut *held));
     stack
         .collect_top(&mut roots)
         .map_err(|_| SnapshotError::OutOfMemory(Space::Stack))
@@ -177,6 +185,7 @@ impl RootFrameCollector {
         stack: &mut NockStack,
         state: &mut SerfState,
         pins: &mut dyn Roots,
+        held: &mut dyn Roots,
         force: bool,
     ) -> Result<Moved, SnapshotError> {
         if stack.depth() != 0 {
@@ -187,7 +196,7 @@ impl RootFrameCollector {
         if !force && stack.frame_alloc_words() <= self.collect_at.min(floor.max(self.live * 2)) {
             return Ok(Moved::NOTHING);
         }
-        let live = collect_root(stack, state, pins)?;
+        let live = collect_root(stack, state, pins, held)?;
         self.live = live;
         self.collect_at = floor.max(live * 2);
         Ok(Moved {

@@ -193,6 +193,7 @@ impl Snapshot for PmaSnapshot {
         stack: &mut NockStack,
         state: &mut SerfState,
         pins: &mut dyn Roots,
+        held: &mut dyn Roots,
     ) -> Result<Moved, SnapshotError> {
         if stack.depth() != 0 {
             return Ok(Moved::NOTHING);
@@ -206,7 +207,7 @@ impl Snapshot for PmaSnapshot {
             if stack.frame_alloc_words() <= super::root_frame_floor(stack) {
                 return Ok(Moved::NOTHING);
             }
-            super::collect_root(stack, state, pins)?;
+            super::collect_root(stack, state, pins, held)?;
             return Ok(Moved {
                 root_frame_collected: true,
                 ..Moved::NOTHING
@@ -217,7 +218,7 @@ impl Snapshot for PmaSnapshot {
         let before = pma.roots()[0];
         let cold_before = state.cold;
         let copied = {
-            let mut roots = (&mut state.kernel, &mut state.cold);
+            let mut roots = (&mut state.kernel, (&mut state.cold, &mut *held));
             extract(stack, &mut ArenaAlloc(pma), &mut roots)
                 .map_err(|_| SnapshotError::OutOfMemory(Space::Arena))?
         };
@@ -262,16 +263,18 @@ impl Snapshot for PmaSnapshot {
         &mut self,
         stack: &mut NockStack,
         state: &mut SerfState,
+        held: &mut dyn Roots,
     ) -> Result<Moved, SnapshotError> {
-        self.compact(stack, state, false)
+        self.compact(stack, state, held, false)
     }
 
     fn meld(
         &mut self,
         stack: &mut NockStack,
         state: &mut SerfState,
+        held: &mut dyn Roots,
     ) -> Result<Moved, SnapshotError> {
-        self.compact(stack, state, true)
+        self.compact(stack, state, held, true)
     }
 
     fn clears_root_frame(&self) -> bool {
@@ -288,9 +291,10 @@ impl PmaSnapshot {
         &mut self,
         stack: &mut NockStack,
         state: &mut SerfState,
+        held: &mut dyn Roots,
         dedup: bool,
     ) -> Result<Moved, SnapshotError> {
-        let extracted = self.extract(stack, state, &mut ())?;
+        let extracted = self.extract(stack, state, &mut (), held)?;
         if !state.has_kernel() {
             return Ok(extracted);
         }
@@ -395,9 +399,9 @@ mod tests {
     use crate::noun::{D, T};
     use crate::stack::NockStack;
 
-    /// A core registered deep inside a computation is copied into the dashboard's heap; the cold state built from
-    /// the dashboard must still end up wholly in the arena, and the dashboard must follow it there (a cold state
-    /// pointing into the process heap was a dangling pointer after `reload` and after a restart).
+    /// A core registered inside a computation, whose nouns the dashboard holds in the root frame once the frame is
+    /// popped: the cold state built from the dashboard must end up wholly in the arena, and the dashboard must follow
+    /// it there (a cold state pointing into process memory was a dangling pointer after `reload` and a restart).
     #[test]
     fn cold_state_registered_in_a_frame_moves_wholly_into_the_arena() {
         let dir = tempfile::tempdir().unwrap();
@@ -411,7 +415,8 @@ mod tests {
         let root = T(st, &[D(1), D(0)]).unwrap();
         let clue = T(st, &[crate::noun::tas("k140"), root, D(0)]).unwrap();
         ctx.jets.register(&ctx.stack, core, clue);
-        ctx.stack.pop_frame();
+        // The registration's nouns follow the frame's survivors into the root frame.
+        ctx.pop_preserving(&mut ()).unwrap();
         assert_eq!(ctx.jets.registered(), 1);
 
         let cold = ctx.jets.cold_noun(&mut ctx.stack).unwrap();
@@ -422,7 +427,13 @@ mod tests {
             cold,
             mug: crate::mug::mug(kernel),
         };
-        let moved = snap.extract(&mut ctx.stack, &mut state, &mut ()).unwrap();
+        let moved = {
+            let crate::interpreter::Context { stack, jets, .. } = &mut ctx;
+            let mut held = jets.frame_roots(0);
+            let moved = snap.extract(stack, &mut state, &mut (), &mut held).unwrap();
+            held.finish(None);
+            moved
+        };
         assert!(moved.root_frame_cleared && moved.cold_state_moved);
         ctx.reclaim(moved, state.cold);
         assert_eq!(ctx.jets.registered(), 1);

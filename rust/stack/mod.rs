@@ -65,7 +65,17 @@ pub struct NockStack {
     stamps: Vec<u64>,
     /// A counter ticked at every such event.
     clock: u64,
+    /// The lowest and highest addresses of the free gap that may hold touched pages: the gap's ends have been at most
+    /// this far into it since its pages were last given back ([`NockStack::release_free_pages`]).
+    touched_lo: u64,
+    touched_hi: u64,
 }
+
+/// Bytes at each end of the free gap kept mapped when its pages are given back: where the next allocations and work
+/// items go.
+const RELEASE_MARGIN_BYTES: u64 = 4 << 20;
+/// Touched bytes in the free gap beyond the margins that make a large pop give pages back.
+const RELEASE_AFTER_POP_BYTES: u64 = 32 << 20;
 
 impl Drop for NockStack {
     fn drop(&mut self) {
@@ -114,6 +124,8 @@ impl NockStack {
             pinned: Noun::ZERO,
             stamps: vec![0],
             clock: 0,
+            touched_lo: start as u64,
+            touched_hi: end as u64,
         };
         // The root frame's header holds null registers: popping the root frame is refused.
         // SAFETY: the mapping is at least 1024 words, so the header fits.
@@ -155,6 +167,62 @@ impl NockStack {
         let free = self.free_words();
         if free < self.low_water {
             self.low_water = free;
+        }
+        let (lo, hi) = self.gap();
+        self.touched_lo = self.touched_lo.max(lo);
+        self.touched_hi = self.touched_hi.min(hi);
+    }
+
+    /// The free gap between the current frame's stack and its allocations, as an address range.
+    #[inline]
+    fn gap(&self) -> (u64, u64) {
+        let (a, b) = (self.f.sp as u64, self.f.ap as u64);
+        (a.min(b), a.max(b))
+    }
+
+    /// Bytes of the free gap that may be resident although nothing uses them (beyond the margins).
+    pub fn releasable_bytes(&self) -> u64 {
+        let (lo, hi) = self.gap();
+        let west = self.touched_lo.saturating_sub(lo + RELEASE_MARGIN_BYTES);
+        let east = (hi.saturating_sub(RELEASE_MARGIN_BYTES)).saturating_sub(self.touched_hi);
+        west + east
+    }
+
+    /// Give the free gap's pages back to the OS, all but a margin at each end, so that resident memory falls to what
+    /// is in use after a large pop or a major collection (the pages come back zeroed when touched again).
+    pub fn release_free_pages(&mut self) {
+        self.note_low_water();
+        let (lo, hi) = self.gap();
+        const PAGE: u64 = 4096;
+        let west_from = (lo + RELEASE_MARGIN_BYTES).next_multiple_of(PAGE);
+        let east_to = hi.saturating_sub(RELEASE_MARGIN_BYTES) & !(PAGE - 1);
+        if west_from >= east_to {
+            return;
+        }
+        let advise = |from: u64, to: u64| {
+            if to > from {
+                // SAFETY: [from, to) lies inside the free gap of our own mapping (between the current frame's stack
+                // and allocation pointers, minus margins): no live noun or work item is in it, so discarding its
+                // contents is harmless; the mapping stays valid and reads back as zero.
+                unsafe {
+                    libc::madvise(
+                        from as *mut libc::c_void,
+                        (to - from) as usize,
+                        libc::MADV_DONTNEED,
+                    );
+                }
+            }
+        };
+        advise(west_from, self.touched_lo.min(east_to));
+        advise(self.touched_hi.max(west_from), east_to);
+        self.touched_lo = west_from;
+        self.touched_hi = east_to;
+    }
+
+    /// After a pop: give pages back if the popped frames had touched much more than what is now in use.
+    fn release_after_pop(&mut self) {
+        if self.releasable_bytes() > RELEASE_AFTER_POP_BYTES {
+            self.release_free_pages();
         }
     }
 
@@ -199,6 +267,7 @@ impl NockStack {
     /// Return to a checkpoint taken in this frame or an enclosing one, dropping everything pushed or allocated since.
     /// Used after a bail: whatever the failed computation left (frames, half-copied nouns) is simply forgotten.
     pub fn restore(&mut self, cp: Checkpoint) {
+        self.note_low_water();
         self.f = cp;
         self.disturb_top();
         self.drop_pinned_if_dead();
@@ -215,11 +284,14 @@ impl NockStack {
     /// A stamp for the object at `addr`: the depth of the frame whose allocations hold it (so that popping frames
     /// above it does not invalidate the stamp), or the current depth if it is in no frame's allocations.
     pub fn ptr_stamp_of(&self, addr: u64) -> (usize, u64) {
-        (self.frame_of(addr).unwrap_or(self.f.depth), self.clock)
+        (
+            self.frame_depth_of(addr).unwrap_or(self.f.depth),
+            self.clock,
+        )
     }
 
-    /// The depth of the frame whose allocation area holds `addr`.
-    fn frame_of(&self, addr: u64) -> Option<usize> {
+    /// The depth of the frame whose allocation area holds `addr` (`None` if no live frame's allocations do).
+    pub fn frame_depth_of(&self, addr: u64) -> Option<usize> {
         let mut f = self.f;
         loop {
             let (lo, hi) = if f.west {
@@ -276,7 +348,7 @@ impl NockStack {
                 None => return,
             },
         };
-        if !self.in_stack(addr) || self.frame_of(addr).is_some() {
+        if !self.in_stack(addr) || self.frame_depth_of(addr).is_some() {
             return;
         }
         self.pinned = Noun::ZERO;
@@ -289,6 +361,7 @@ impl NockStack {
         self.f.ap = self.f.alloc_base;
         self.disturb_top();
         self.drop_pinned_if_dead();
+        self.release_after_pop();
     }
 
     /// Push a word onto the current frame's stack area.
@@ -525,11 +598,36 @@ impl NockStack {
         }
     }
 
+    /// Per frame, top first: (depth, words allocated, words on its stack area).
+    pub fn frame_usage(&self) -> Vec<(usize, usize, usize)> {
+        let mut out = Vec::new();
+        let mut f = self.f;
+        loop {
+            let (alloc, stack) = if f.west {
+                (
+                    (f.alloc_base as usize - f.ap as usize) / 8,
+                    (f.sp as usize - f.fp as usize) / 8,
+                )
+            } else {
+                (
+                    (f.ap as usize - f.alloc_base as usize) / 8,
+                    (f.fp as usize - f.sp as usize) / 8,
+                )
+            };
+            out.push((f.depth, alloc, stack));
+            if f.depth == 0 {
+                return out;
+            }
+            f = self.registers_above(f);
+        }
+    }
+
     /// Pop the current frame, discarding everything allocated in it.
     pub fn pop_frame(&mut self) {
         self.note_low_water();
         self.f = self.parent_registers();
         self.drop_pinned_if_dead();
+        self.release_after_pop();
     }
 
     /// Pop the current frame, first copying every noun reachable from `roots` that lives in it into the parent
@@ -554,6 +652,7 @@ impl NockStack {
         self.f = parent;
         self.f.ap = dest.ap;
         self.note_low_water();
+        self.release_after_pop();
         Ok(())
     }
 
@@ -561,8 +660,32 @@ impl NockStack {
     /// `extra` roots, and free the rest. Every live object is copied twice (out into the free gap, then back to the
     /// start of the allocation area). Returns the number of words still allocated in the frame.
     pub fn collect_top<R: Roots + ?Sized>(&mut self, extra: &mut R) -> Result<usize, Oom> {
+        self.collect_young(0, extra)
+    }
+
+    /// A minor collection of the current frame: the first `old_words` words of its allocations (what survived its last
+    /// collection) stay where they are, unscanned, and only what was allocated after them is collected. This is
+    /// sound because nouns are immutable and allocated in order, so an older object can never point at a younger
+    /// one (unifying equality keeps that rule too: it only ever points a reference at the older of two equal
+    /// objects). Returns the number of words still allocated in the frame.
+    pub fn collect_young<R: Roots + ?Sized>(
+        &mut self,
+        old_words: usize,
+        extra: &mut R,
+    ) -> Result<usize, Oom> {
         self.note_low_water();
-        let (lo, hi) = self.frame_alloc_range();
+        let old_words = old_words.min(self.frame_alloc_words());
+        // The young part of the allocation area, and where it starts (next to the old part).
+        // SAFETY: `old_words` is at most the frame's allocated words, so the boundary lies inside its allocation area.
+        let (lo, hi, young_base) = unsafe {
+            if self.f.west {
+                let b = self.f.alloc_base.sub(old_words);
+                (self.f.ap as u64, b as u64, b)
+            } else {
+                let b = self.f.alloc_base.add(old_words);
+                (b as u64, self.f.ap as u64, b)
+            }
+        };
         let mut scratch = std::mem::take(&mut self.scratch);
         // 1. Copy live objects into the gap, next to the stack area.
         let mut tmp = copy::Dest {
@@ -588,9 +711,15 @@ impl NockStack {
         } else {
             (tmp.ap as u64, self.f.sp as u64)
         };
-        // 2. Copy them back to the (now empty) allocation area.
+        // The copies touched the gap's pages on the stack's side.
+        if self.f.west {
+            self.touched_lo = self.touched_lo.max(thi);
+        } else {
+            self.touched_hi = self.touched_hi.min(tlo);
+        }
+        // 2. Copy them back, right after the old part of the allocation area.
         let mut back = copy::Dest {
-            ap: self.f.alloc_base,
+            ap: young_base,
             limit: tmp.ap,
             down: self.f.west,
         };
@@ -608,6 +737,18 @@ impl NockStack {
         self.disturb_top();
         self.note_low_water();
         Ok(self.frame_alloc_words())
+    }
+
+    /// For two objects allocated in the current frame: was `a` allocated before `b`? (After a collection the
+    /// survivors' order among themselves is arbitrary, but every survivor is still older than anything allocated
+    /// since.)
+    #[inline]
+    pub fn allocated_before_in_top(&self, a: u64, b: u64) -> bool {
+        if self.f.west {
+            a > b
+        } else {
+            a < b
+        }
     }
 }
 
