@@ -15,7 +15,10 @@ pub mod jets;
 
 pub mod eventlog;
 pub mod pma;
+pub mod protocol;
 pub mod snapshot;
+
+pub mod kernel;
 
 pub mod king;
 pub mod serf;

@@ -4,7 +4,7 @@
 //! About four minutes of one core and up to 4 GB of memory: `cargo test --release --test brass`.
 
 use mars::king::{
-    cards, parse_pill, BootOptions, Chatter, King, PeekResult, PlayResult, SpawnOptions, WorkResult,
+    cards, parse_pill, BootOptions, Chatter, King, PeekReply, PlayReply, SpawnOptions, WorkReply,
 };
 use mars::noun::{tas, Noun, D, T};
 use mars::test_support::{pills_dir, read_shared};
@@ -31,7 +31,7 @@ fn contains(n: Noun, mut pred: impl FnMut(Noun) -> bool) -> bool {
 /// Send one ovum; it must compute. Returns its effects.
 fn work(king: &mut King, ovum: Noun) -> Noun {
     match king.work(0, ovum).unwrap() {
-        WorkResult::Done { effects, .. } => effects,
+        WorkReply::Done { effects, .. } => effects,
         other => panic!("event {} did not compute: {other:?}", king.event() + 1),
     }
 }
@@ -59,8 +59,8 @@ fn brass_boots_to_a_working_ship() {
     let pill = parse_pill(&mut king.heap, &bytes).unwrap();
     let o = BootOptions::new(0);
     match king.boot(&pill, &o).unwrap() {
-        PlayResult::Done { mug } => assert_ne!(mug, 0),
-        PlayResult::Bail { goof, .. } => panic!("brass boot failed: {}", goof.mote_name()),
+        PlayReply::Done { mug } => assert_ne!(mug, 0),
+        PlayReply::Bail { goof, .. } => panic!("brass boot failed: {}", goof.mote_name()),
     }
     assert_eq!(king.event(), 13, "fake ~zod boots in 13 events");
 
@@ -79,8 +79,8 @@ fn brass_boots_to_a_working_ship() {
     // Clay: the %base desk's /sys/kelvin file.
     let sam = cards::peek_once(&mut king.heap, "cx/base/sys/kelvin").unwrap();
     let res = match king.peek(0, sam).unwrap() {
-        PeekResult::Done(res) => res,
-        PeekResult::Bail(goof) => panic!("peek crashed: {}", goof.mote_name()),
+        PeekReply::Done(res) => res,
+        PeekReply::Bail(goof) => panic!("peek crashed: {}", goof.mote_name()),
     };
     // `[~ %omen /cx/~zod/base/<date>/sys/kelvin %kelvin ...]`, holding the file's `[%zuse 417]`
     let shown = cards::render_peek(res);

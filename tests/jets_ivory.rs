@@ -1,6 +1,6 @@
 //! Property tests of the jets against the ivory kernel's own Nock.
 //!
-//! The ivory pill is loaded once per test (through `mars::cli::load_ivory`, as `mars wish` does); each jetted gate of
+//! The ivory pill is loaded once per test (through `Kernel::boot_ivory`, as `mars wish` does); each jetted gate of
 //! the kernel is obtained with `+wish` (directly, `add`, or through a small Hoon gate that calls it, `~(put by m)`) and
 //! slammed in jet-checking mode (`Dashboard::jet_check`) with proptest-generated samples: the outermost jet call runs
 //! both the jet and the arm's Nock, and any difference in product or in crash/no-crash is counted as a mismatch. Every
@@ -25,10 +25,10 @@
 //! `cargo test --release --test jets_ivory -- --ignored --nocapture`.
 
 use ibig::UBig;
-use mars::interpreter::{slam, Context};
+use mars::interpreter::slam;
+use mars::kernel::{new_context, Kernel};
 use mars::noun::{Atom, Cell, Noun};
-use mars::serf::arvo::Formulas;
-use mars::stack::NockStack;
+use mars::snapshot::MemorySnapshot;
 use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
@@ -276,24 +276,20 @@ fn formula() -> S {
 // The kernel and the checking loop.
 
 struct Ivory {
-    ctx: Context,
-    kernel: Noun,
-    formulas: Formulas,
+    k: Kernel,
     gates: Vec<Noun>,
 }
 
 fn ivory() -> Option<Ivory> {
     let path = mars::test_support::pills_dir().join("ivory.pill");
     let bytes = mars::test_support::read_shared(&path)?;
-    let mut ctx = Context::new(NockStack::new(4 << 30).expect("NockStack"), 50_000);
-    ctx.jets.jet_check = false;
-    ctx.jets.disabled = false;
-    let formulas = Formulas::new();
-    let kernel = mars::cli::load_ivory(&mut ctx, &formulas, &bytes).expect("ivory loads");
+    let ctx = new_context(4 << 30, 50_000).expect("NockStack");
+    let mut k = Kernel::new(ctx, Box::new(MemorySnapshot::new()));
+    k.ctx.jets.jet_check = false;
+    k.ctx.jets.disabled = false;
+    k.boot_ivory(&bytes).expect("ivory loads");
     let mut iv = Ivory {
-        ctx,
-        kernel,
-        formulas,
+        k,
         gates: Vec::new(),
     };
     iv.gates = GATES.iter().map(|g| iv.wish(g)).collect();
@@ -303,26 +299,27 @@ fn ivory() -> Option<Ivory> {
 impl Ivory {
     /// Wish `hoon` (jets on, no checking) into the root frame.
     fn wish(&mut self, hoon: &str) -> Noun {
-        mars::cli::wish_hoon(&mut self.ctx, &self.formulas, self.kernel, hoon)
+        self.k
+            .wish(hoon)
             .unwrap_or_else(|e| panic!("wish {hoon}: %{}", e.mote.name()))
     }
 
     fn build(&mut self, n: &N) -> Noun {
         match n {
-            N::A(b) => Atom::from_bytes(&mut self.ctx.stack, b)
+            N::A(b) => Atom::from_bytes(&mut self.k.ctx.stack, b)
                 .expect("atom")
                 .as_noun(),
             N::C(h, t) => {
                 let h = self.build(h);
                 let t = self.build(t);
-                Cell::new(&mut self.ctx.stack, h, t)
+                Cell::new(&mut self.k.ctx.stack, h, t)
                     .expect("cell")
                     .as_noun()
             }
             N::G(i) => self.gates[*i],
             N::Jam(x) => {
                 let x = self.build(x);
-                mars::serial::jam(&mut self.ctx.stack, x)
+                mars::serial::jam(&mut self.k.ctx.stack, x)
                     .expect("jam")
                     .as_noun()
             }
@@ -333,19 +330,19 @@ impl Ivory {
     /// `path` must have been called, some call checked, and no mismatch counted.
     fn check(&mut self, path: &str, gate: Noun, n: &N) -> Result<(), TestCaseError> {
         let stats = |iv: &Ivory| {
-            let s = iv.ctx.jets.jet_stats(path).expect("a hot path");
+            let s = iv.k.ctx.jets.jet_stats(path).expect("a hot path");
             (s.calls, s.punts)
         };
         let (calls0, punts0) = stats(self);
-        let (checks0, mis0) = (self.ctx.jets.checks, self.ctx.jets.mismatches);
-        self.ctx.stack.push_frame().expect("frame");
+        let (checks0, mis0) = (self.k.ctx.jets.checks, self.k.ctx.jets.mismatches);
+        self.k.ctx.stack.push_frame().expect("frame");
         let sample = self.build(n);
-        self.ctx.jets.jet_check = true;
-        let r = slam(&mut self.ctx, gate, sample).map(|_| ());
-        self.ctx.jets.jet_check = false;
-        self.ctx.stack.pop_frame();
+        self.k.ctx.jets.jet_check = true;
+        let r = slam(&mut self.k.ctx, gate, sample).map(|_| ());
+        self.k.ctx.jets.jet_check = false;
+        self.k.ctx.stack.pop_frame();
         prop_assert_eq!(
-            self.ctx.jets.mismatches,
+            self.k.ctx.jets.mismatches,
             mis0,
             "{}: jet and Nock disagree (product or crash) on {:?}",
             path,
@@ -358,7 +355,7 @@ impl Ivory {
         );
         prop_assert_eq!(punts1, punts0, "{}: the jet punted on {:?}", path, n);
         prop_assert!(
-            self.ctx.jets.checks > checks0,
+            self.k.ctx.jets.checks > checks0,
             "{path}: nothing was checked"
         );
         Ok(())
@@ -393,6 +390,7 @@ fn run_family(family: &str, cases: Vec<Case>, n: u32) {
         let gate = iv.borrow_mut().wish(case.gate);
         let calls0 = iv
             .borrow()
+            .k
             .ctx
             .jets
             .jet_stats(case.path)
@@ -413,18 +411,18 @@ fn run_family(family: &str, cases: Vec<Case>, n: u32) {
             "{family}: {:<24} {:>5} cases, {:>7} jet calls, {:.2?}",
             case.path,
             n,
-            b.ctx.jets.jet_stats(case.path).expect("hot").calls - calls0,
+            b.k.ctx.jets.jet_stats(case.path).expect("hot").calls - calls0,
             t.elapsed()
         );
     }
     let b = iv.borrow();
     eprintln!(
         "{family}: {} checks, {} mismatches in {:.2?}",
-        b.ctx.jets.checks,
-        b.ctx.jets.mismatches,
+        b.k.ctx.jets.checks,
+        b.k.ctx.jets.mismatches,
         t0.elapsed()
     );
-    assert_eq!(b.ctx.jets.mismatches, 0);
+    assert_eq!(b.k.ctx.jets.mismatches, 0);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -911,14 +909,14 @@ fn jets_ivory_shas_follows_vere() {
     let result = runner.run(&sample, |(salt, ruz)| {
         let mut iv = iv.borrow_mut();
         let (calls0, punts0) = {
-            let s = iv.ctx.jets.jet_stats(path).expect("hot");
+            let s = iv.k.ctx.jets.jet_stats(path).expect("hot");
             (s.calls, s.punts)
         };
-        iv.ctx.stack.push_frame().expect("frame");
+        iv.k.ctx.stack.push_frame().expect("frame");
         let n = c(N::A(salt.clone()), N::A(ruz.clone()));
         let s = iv.build(&n);
-        let product = slam(&mut iv.ctx, gate, s).map(|p| p.as_atom().map(|a| a.to_bytes()));
-        iv.ctx.stack.pop_frame();
+        let product = slam(&mut iv.k.ctx, gate, s).map(|p| p.as_atom().map(|a| a.to_bytes()));
+        iv.k.ctx.stack.pop_frame();
         let want = vere_shas(trimmed(&salt), trimmed(&ruz));
         let got = product.ok().flatten();
         prop_assert_eq!(
@@ -927,7 +925,7 @@ fn jets_ivory_shas_follows_vere() {
             "shas of {:?}",
             n
         );
-        let s = iv.ctx.jets.jet_stats(path).expect("hot");
+        let s = iv.k.ctx.jets.jet_stats(path).expect("hot");
         prop_assert!(
             s.calls > calls0 && s.punts == punts0,
             "the jet ran on {n:?}"

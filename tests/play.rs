@@ -126,6 +126,9 @@ fn snapshot_then_resume_replays_only_the_rest() {
     let dir = tempfile::tempdir().unwrap();
     let pier = dir.path().join("zod");
     boot_with_events(&pier, None, 30);
+    let last = EventLog::open(&pier).unwrap().last().unwrap().unwrap();
+    // The serf saved a snapshot of the last event in the persistent arena (the default store), which never goes back:
+    // replaying to an earlier event from scratch must be refused before anything runs.
     let o = mars(&[
         "play",
         pier.to_str().unwrap(),
@@ -133,11 +136,37 @@ fn snapshot_then_resume_replays_only_the_rest() {
         "--to",
         "20",
     ]);
-    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("never goes back"), "{}", text(&o));
+    // The jam store can hold an earlier event: the newer slot wins.
+    for args in [
+        &["--from-scratch", "--to", "20", "--snapshot", "jam"][..],
+        &["--snapshot", "jam"][..],
+    ] {
+        let o = mars(&[&["play", pier.to_str().unwrap()][..], args].concat());
+        assert!(o.status.success(), "{}", text(&o));
+        if args.len() == 2 {
+            let out = text(&o);
+            assert!(out.contains("snapshot at event 20"), "{out}");
+            assert!(out.contains("mismatches 0"), "{out}");
+        }
+    }
+    // With the default store: from the serf's snapshot, nothing to replay; from scratch to the end, a new one.
     let o = mars(&["play", pier.to_str().unwrap()]);
     let out = text(&o);
     assert!(o.status.success(), "{out}");
-    assert!(out.contains("snapshot at event 20"), "{out}");
+    assert!(out.contains(&format!("snapshot at event {last}")), "{out}");
+    assert!(
+        out.contains(&format!("replayed 0 events to event {last}")),
+        "{out}"
+    );
+    let o = mars(&["play", pier.to_str().unwrap(), "--from-scratch"]);
+    let out = text(&o);
+    assert!(o.status.success(), "{out}");
+    assert!(
+        out.contains(&format!("ignoring the snapshot at event {last}")),
+        "{out}"
+    );
     assert!(out.contains("mismatches 0"), "{out}");
     // --dump-at writes the kernel's jam
     let dump = dir.path().join("k.jam");

@@ -1,7 +1,7 @@
 //! The serf with the persistent-arena store, end to end: events, `%pack` reclaiming space, SIGKILL and restart with
 //! identical `%ripe`, and `mars pma inspect|check|gc`.
 
-use mars::king::{parse_pill, test_pill, BootOptions, Chatter, King, SpawnOptions, WorkResult};
+use mars::king::{parse_pill, test_pill, BootOptions, Chatter, King, SpawnOptions, WorkReply};
 use mars::noun::{tas, D, T};
 use std::path::Path;
 use std::process::Command;
@@ -47,7 +47,7 @@ fn pack_reclaims_and_restart_is_exact() {
     for i in 0..300u64 {
         let ovum = T(&mut k.heap, &[wire, tas("note"), D(i)]).unwrap();
         match k.work(0, ovum).unwrap() {
-            WorkResult::Done { mug, .. } => last = mug,
+            WorkReply::Done { mug, .. } => last = mug,
             other => panic!("{other:?}"),
         }
     }
@@ -77,7 +77,7 @@ fn pack_reclaims_and_restart_is_exact() {
     let ovum = T(&mut k.heap, &[wire, tas("note"), D(999)]).unwrap();
     assert!(matches!(
         k.work(0, ovum).unwrap(),
-        WorkResult::Done { eve: 309, .. }
+        WorkReply::Done { eve: 309, .. }
     ));
     k.kill();
     // The arena is consistent; offline GC keeps it loadable with the same state.

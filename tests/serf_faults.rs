@@ -1,7 +1,7 @@
 //! Fault handling of `mars serf` end to end (docs/robustness.md): memory exhaustion inside events (Ares's
 //! `oom.pill`), the toddler pill's wisps, and the other resource faults that only a real serf process shows.
 
-use mars::king::{parse_pill, BootOptions, Chatter, King, PlayResult, SpawnOptions, WorkResult};
+use mars::king::{parse_pill, BootOptions, Chatter, King, PlayReply, SpawnOptions, WorkReply};
 use mars::noun::{slot, tas, Atom, Noun, D, T};
 use std::path::PathBuf;
 
@@ -33,8 +33,8 @@ fn boot(king: &mut King, bytes: &[u8], name: &str) -> u32 {
     let p = parse_pill(&mut king.heap, bytes).unwrap();
     assert_eq!(p.name, name);
     match king.boot(&p, &BootOptions::new(0)).unwrap() {
-        PlayResult::Done { mug } => mug,
-        PlayResult::Bail { goof, .. } => panic!("{name}: boot failed: {}", goof.mote_name()),
+        PlayReply::Done { mug } => mug,
+        PlayReply::Bail { goof, .. } => panic!("{name}: boot failed: {}", goof.mote_name()),
     }
 }
 
@@ -84,12 +84,12 @@ fn oom_pill_meme_bails_through_crud_and_the_serf_lives_on() {
             let o = ovum(&mut king, "noop");
             let t0 = std::time::Instant::now();
             match king.work(0, o).unwrap() {
-                WorkResult::Done { eve, .. } => {
+                WorkReply::Done { eve, .. } => {
                     normal += 1;
                     assert_eq!(eve, king.event());
                     assert!(normal <= 20, "{store}: no %meme after {normal} events");
                 }
-                WorkResult::Swap { eve, job, .. } => {
+                WorkReply::Swap { eve, job, .. } => {
                     assert_eq!(crud_mote(job), tas("meme"), "{store}");
                     assert_eq!(eve, king.event());
                     assert!(
@@ -99,7 +99,7 @@ fn oom_pill_meme_bails_through_crud_and_the_serf_lives_on() {
                     );
                     swaps += 1;
                 }
-                WorkResult::Bail { goofs } => panic!(
+                WorkReply::Bail { goofs } => panic!(
                     "{store}: expected %swap, got %bail {:?}",
                     goofs.iter().map(|g| g.mote_name()).collect::<Vec<_>>()
                 ),
@@ -116,12 +116,12 @@ fn oom_pill_meme_bails_through_crud_and_the_serf_lives_on() {
         for round in 0..2 {
             let w = wack(&mut king, 42 + round);
             match king.work(0, w).unwrap() {
-                WorkResult::Done { eve, .. } => assert_eq!(eve, king.event()),
+                WorkReply::Done { eve, .. } => assert_eq!(eve, king.event()),
                 other => panic!("{store}: %wack after %meme: {other:?}"),
             }
             let o = ovum(&mut king, "noop");
             match king.work(0, o).unwrap() {
-                WorkResult::Swap { job, .. } => assert_eq!(crud_mote(job), tas("meme")),
+                WorkReply::Swap { job, .. } => assert_eq!(crud_mote(job), tas("meme")),
                 other => panic!("{store}: second %meme: {other:?}"),
             }
         }
@@ -129,7 +129,7 @@ fn oom_pill_meme_bails_through_crud_and_the_serf_lives_on() {
         king.save().unwrap();
         assert_eq!(king.restart().unwrap(), (eve, mug), "{store}");
         let w = wack(&mut king, 7);
-        assert!(matches!(king.work(0, w).unwrap(), WorkResult::Done { .. }));
+        assert!(matches!(king.work(0, w).unwrap(), WorkReply::Done { .. }));
         assert!(king.shutdown().unwrap().success());
         drop(king);
         let _ = std::fs::remove_dir_all(&p);
@@ -150,7 +150,7 @@ fn toddler_pill_boots_and_works() {
     let w = wack(&mut king, 1);
     assert!(matches!(
         king.work(0, w).unwrap(),
-        WorkResult::Done { eve: 8, .. }
+        WorkReply::Done { eve: 8, .. }
     ));
     assert!(king.shutdown().unwrap().success());
     drop(king);
@@ -161,15 +161,15 @@ fn toddler_pill_boots_and_works() {
 fn boot_own(king: &mut King) {
     let p = parse_pill(&mut king.heap, &mars::king::test_pill::pill_bytes()).unwrap();
     match king.boot(&p, &BootOptions::new(0)).unwrap() {
-        PlayResult::Done { .. } => {}
-        PlayResult::Bail { goof, .. } => panic!("boot failed: {}", goof.mote_name()),
+        PlayReply::Done { .. } => {}
+        PlayReply::Bail { goof, .. } => panic!("boot failed: {}", goof.mote_name()),
     }
 }
 
 fn work_done(king: &mut King) {
     let o = ovum(king, "noop");
     match king.work(0, o).unwrap() {
-        WorkResult::Done { eve, .. } => assert_eq!(eve, king.event()),
+        WorkReply::Done { eve, .. } => assert_eq!(eve, king.event()),
         other => panic!("expected %done, got {other:?}"),
     }
 }
@@ -434,7 +434,7 @@ fn sigpipe_is_ignored_and_a_closed_stdout_exits_1() {
     let w = T(&mut h, &[tas("live"), tas("pack"), D(0)]).unwrap();
     let mut stdin = child.stdin.take().unwrap();
     stdin
-        .write_all(&mars::serf::newt::frame(&mars::serial::jam_to_bytes(w)).unwrap())
+        .write_all(&mars::protocol::newt::frame(&mars::serial::jam_to_bytes(w)).unwrap())
         .unwrap();
     stdin.flush().unwrap();
     let status = child.wait().unwrap();

@@ -2,7 +2,7 @@
 //! a decoding error — never a panic, never an allocation of a claimed length before the bytes arrive.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use mars::serf::newt::NewtReader;
+use mars::protocol::newt::NewtReader;
 use mars::serial::cue_bytes;
 use mars::stack::NockStack;
 
@@ -13,7 +13,7 @@ fuzz_target!(|data: &[u8]| {
     while let Ok(body) = r.read_frame() {
         stack.restore(base);
         if let Ok(n) = cue_bytes(&mut stack, &body) {
-            let _ = mars::serf::writ::parse(n);
+            let _ = mars::protocol::p1::Writ::decode(n);
         }
     }
 });

@@ -2,10 +2,11 @@
 
 use crate::eventlog::{EventLog, Meta};
 use crate::king::{
-    cards, parse_pill, test_pill, BootOptions, Chatter, King, PeekResult, PlayResult, SpawnOptions,
-    WorkResult,
+    cards, parse_pill, test_pill, BootOptions, Chatter, King, PeekReply, PlayReply, SpawnOptions,
+    WorkReply,
 };
 use crate::noun::{list_iter, tas, HeapAlloc, D, T};
+use crate::protocol::p1::{Plea, Writ};
 use crate::serial::{cue_bytes, jam_to_bytes};
 use clap::Args;
 use std::path::{Path, PathBuf};
@@ -102,13 +103,13 @@ fn send(
 ) -> Result<crate::noun::Noun, String> {
     let t = Instant::now();
     let result = king.work(0, ovum).map_err(|e| e.to_string())?;
-    if let (WorkResult::Done { eve, mug, .. } | WorkResult::Swap { eve, mug, .. }, Some(l)) =
+    if let (WorkReply::Done { eve, mug, .. } | WorkReply::Swap { eve, mug, .. }, Some(l)) =
         (&result, log)
     {
         append_events(l, king, *eve, &[*mug])?;
     }
     match result {
-        WorkResult::Done { eve, mug, effects } => {
+        WorkReply::Done { eve, mug, effects } => {
             if verbose {
                 eprintln!(
                     "event {eve}: done, mug {mug:#010x}, {} effects ({:.2} ms)",
@@ -118,14 +119,14 @@ fn send(
             }
             Ok(effects)
         }
-        WorkResult::Swap { eve, mug, .. } => {
+        WorkReply::Swap { eve, mug, .. } => {
             eprintln!(
                 "event {eve}: failed; %crud logged instead (swap), mug {mug:#010x} ({:.2} ms)",
                 ms(t)
             );
             Ok(crate::noun::Noun::ZERO)
         }
-        WorkResult::Bail { goofs } => {
+        WorkReply::Bail { goofs } => {
             eprintln!(
                 "event: bail {} ({:.2} ms)",
                 goofs
@@ -200,12 +201,12 @@ pub fn boot(a: BootArgs) -> Result<i32, String> {
         let o = boot_options(ship, a.flags);
         let t = Instant::now();
         match king.boot(&pill, &o).map_err(|e| e.to_string())? {
-            PlayResult::Done { mug } => eprintln!(
+            PlayReply::Done { mug } => eprintln!(
                 "boot: events 1..{} played, kernel mug {mug:#010x} ({:.1} ms)",
                 king.event(),
                 ms(t)
             ),
-            PlayResult::Bail { goof, .. } => {
+            PlayReply::Bail { goof, .. } => {
                 let hint = if goof.mote_name() == "meme" {
                     " (the NockStack is full: give a larger --loom)"
                 } else {
@@ -274,8 +275,8 @@ pub fn boot(a: BootArgs) -> Result<i32, String> {
     for spec in &a.peek {
         let sam = cards::peek_once(&mut king.heap, spec)?;
         match king.peek(0, sam).map_err(|e| e.to_string())? {
-            PeekResult::Done(res) => println!("{spec}: {}", cards::render_peek(res)),
-            PeekResult::Bail(goof) => println!("{spec}: crash {}", goof.mote_name()),
+            PeekReply::Done(res) => println!("{spec}: {}", cards::render_peek(res)),
+            PeekReply::Bail(goof) => println!("{spec}: crash {}", goof.mote_name()),
         }
     }
     let t = Instant::now();
@@ -338,7 +339,7 @@ pub fn bench(a: BenchArgs) -> Result<i32, String> {
     for _ in 0..a.events {
         let t1 = Instant::now();
         match king.work(0, ovum).map_err(|e| e.to_string())? {
-            WorkResult::Done { .. } => {}
+            WorkReply::Done { .. } => {}
             other => return Err(format!("unexpected reply {other:?}")),
         }
         lat.push(t1.elapsed().as_secs_f64() * 1e6);
@@ -366,15 +367,13 @@ pub fn bench(a: BenchArgs) -> Result<i32, String> {
         while sent < a.events && sent - got < a.depth.max(1) {
             let job =
                 T(&mut h, &[D(0x1000_0000 + sent as u64), ovum]).map_err(|e| e.to_string())?;
-            let w = T(&mut h, &[tas("work"), D(0), job]).map_err(|e| e.to_string())?;
-            serf.send(w).map_err(|e| e.to_string())?;
+            serf.send_writ(&mut h, Writ::Work { mil: 0, job })
+                .map_err(|e| e.to_string())?;
             sent += 1;
         }
-        let p = serf.recv(&mut h).map_err(|e| e.to_string())?;
-        let eve = crate::noun::slot(p, crate::noun::Atom::direct(14).expect("14"))
-            .and_then(|e| e.as_u64());
-        if p.head() != Some(tas("work")) || eve != Some(next_eve) {
-            return Err(format!("unexpected pipelined reply for event {next_eve}"));
+        match serf.recv(&mut h).map_err(|e| e.to_string())? {
+            Plea::Work(WorkReply::Done { eve, .. }) if eve == next_eve => {}
+            _ => return Err(format!("unexpected pipelined reply for event {next_eve}")),
         }
         next_eve += 1;
         got += 1;

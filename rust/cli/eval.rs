@@ -1,11 +1,12 @@
 //! `mars eval`: run a Nock formula against a subject and print the product.
 
 use super::input::{read_file, NounSource};
-use crate::interpreter::{nock, signals, Context};
-use crate::noun::Noun;
+use crate::interpreter::{nock, signals};
+use crate::kernel::new_context;
 use crate::serial::cue_bytes;
-use crate::stack::{NockStack, DEFAULT_STACK_BYTES};
-use crate::text::{print_bounded, Print};
+use crate::stack::DEFAULT_STACK_BYTES;
+use crate::text::urbit::render_trace_entry;
+use crate::text::Print;
 use clap::Args;
 use std::io::Write;
 use std::time::Instant;
@@ -40,10 +41,8 @@ pub struct EvalArgs {
 }
 
 pub fn eval(args: EvalArgs) -> Result<i32, String> {
-    let stack = NockStack::new(args.stack_mib << 20)
+    let mut ctx = new_context(args.stack_mib << 20, 50_000)
         .map_err(|e| format!("cannot reserve the NockStack: {e}"))?;
-    let mut ctx = Context::new(stack, 50_000);
-    ctx.set_native_stack_budget(crate::interpreter::THREAD_STACK_BUDGET);
     ctx.jets.disabled = args.no_jets;
     ctx.jets.timing = args.stats;
     ctx.jets.jet_check |= args.jet_check;
@@ -103,26 +102,5 @@ fn source(s: &str) -> NounSource {
         NounSource::Stdin
     } else {
         NounSource::Text(s.to_string())
-    }
-}
-
-/// Longest rendering of one trace entry: a `%mean` may hold a whole vase.
-const TRACE_ENTRY_BYTES: usize = 2000;
-
-/// One trace entry `[tag data]` as a line: the tag as a term, then the data.
-pub fn render_trace_entry(entry: Noun) -> String {
-    match entry.as_cell() {
-        Some(c) => {
-            let tag = c
-                .head()
-                .as_atom()
-                .map(|a| String::from_utf8_lossy(&a.to_bytes()).into_owned());
-            format!(
-                "%{} {}",
-                tag.unwrap_or_else(|| "?".into()),
-                print_bounded(c.tail(), TRACE_ENTRY_BYTES)
-            )
-        }
-        None => print_bounded(entry, TRACE_ENTRY_BYTES),
     }
 }

@@ -11,9 +11,7 @@ mod wish;
 
 use clap::{Parser, Subcommand};
 
-pub use eval::render_trace_entry;
 pub use input::{NounInput, NounSource};
-pub use wish::{load_ivory, wish_hoon};
 
 /// Exit status for bad input or usage.
 pub const EXIT_USAGE: i32 = 2;

@@ -2,13 +2,10 @@
 //! diverges from Vere.
 
 use crate::eventlog::{EventLog, OpenOptions};
-use crate::interpreter::Context;
-use crate::mug::mug;
+use crate::kernel::{new_context, Kernel};
 use crate::noun::{list, Noun};
-use crate::serf::arvo::{lifecycle, poke, Formulas};
 use crate::serial::{cue_bytes, jam_to_bytes};
-use crate::snapshot::{JamSnapshot, SerfState, Snapshot};
-use crate::stack::NockStack;
+use crate::snapshot::StoreKind;
 use crate::text::urbit::{render_path, render_term};
 use clap::{Args, ValueEnum};
 use std::io::{IsTerminal, Write};
@@ -17,10 +14,22 @@ use std::time::Instant;
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
 pub enum SnapshotKind {
-    /// The double-buffered jam store in `<pier>/.urb/chk`.
+    /// The persistent arena in `<pier>/.urb/chk/mars/`.
+    Pma,
+    /// The double-buffered jam store in `<pier>/.urb/chk/`.
     Jam,
     /// Start from the snapshot's absence and save nothing.
     None,
+}
+
+impl SnapshotKind {
+    fn store(self) -> StoreKind {
+        match self {
+            SnapshotKind::Pma => StoreKind::Pma,
+            SnapshotKind::Jam => StoreKind::Jam,
+            SnapshotKind::None => StoreKind::Memory,
+        }
+    }
 }
 
 #[derive(Args)]
@@ -33,9 +42,10 @@ pub struct PlayArgs {
     /// Stop after this event.
     #[arg(long, value_name = "N")]
     to: Option<u64>,
-    /// Where to load the starting state from and save the final one.
-    #[arg(long, value_enum, default_value_t = SnapshotKind::Jam)]
-    snapshot: SnapshotKind,
+    /// Where to load the starting state from and save the final one [default: the store `mars serf` uses:
+    /// `$MARS_SNAPSHOT`, else pma].
+    #[arg(long, value_enum)]
+    snapshot: Option<SnapshotKind>,
     /// Report mug mismatches but keep going.
     #[arg(long)]
     soft_mugs: bool,
@@ -136,40 +146,45 @@ pub fn play(a: PlayArgs) -> Result<i32, String> {
         )),
         None => None,
     };
-    let stack = NockStack::new(a.stack_mib << 20)
+    let store = match a.snapshot {
+        Some(kind) => kind.store(),
+        None => StoreKind::from_env()?,
+    };
+    let ctx = new_context(a.stack_mib << 20, 50_000)
         .map_err(|e| format!("cannot reserve the NockStack: {e}"))?;
-    let mut ctx = Context::new(stack, 50_000);
-    ctx.set_native_stack_budget(crate::interpreter::THREAD_STACK_BUDGET);
-    ctx.jets.timing = a.trace.is_some();
-    let f = Formulas::new();
-    let mut snap = JamSnapshot::new(&a.pier, a.snapshot == SnapshotKind::None);
-    let mut state = SerfState::empty();
-    if a.snapshot == SnapshotKind::Jam {
-        // Loading also tells the store which slot is older, so the final save never overwrites the newest one.
-        if let Some(s) = snap.load(&mut ctx).map_err(|e| e.to_string())? {
-            if a.from_scratch {
-                eprintln!(
-                    "play: ignoring the snapshot at event {} (--from-scratch)",
-                    s.event
-                );
-            } else {
-                state = s;
-                eprintln!(
-                    "play: snapshot at event {} (mug {:08x})",
-                    state.event, state.mug
-                );
-            }
+    let mut k = Kernel::new(ctx, store.open(&a.pier, false));
+    k.ctx.jets.timing = a.trace.is_some();
+    // Loading also tells the jam store which slot is older, so the final save never overwrites the newest one.
+    if store != StoreKind::Memory && k.restore().map_err(|e| e.to_string())? {
+        let s = *k.state();
+        if a.from_scratch && store == StoreKind::Pma && s.event > to {
+            return Err(format!(
+                "the persistent arena holds event {}, and an arena never goes back to an earlier event: replay \
+                 from scratch to at least event {} (or with --snapshot none or jam), or remove {} first",
+                s.event,
+                s.event,
+                a.pier.join(".urb/chk/mars").display()
+            ));
+        }
+        if a.from_scratch {
+            eprintln!(
+                "play: ignoring the snapshot at event {} (--from-scratch)",
+                s.event
+            );
+            k.forget();
+        } else {
+            eprintln!("play: snapshot at event {} (mug {:08x})", s.event, s.mug);
         }
     }
-    if state.event > last {
+    if k.state().event > last {
         return Err(format!(
             "the snapshot (event {}) is ahead of the log (event {last})",
-            state.event
+            k.state().event
         ));
     }
     let mut trace = Vec::new();
     let t0 = Instant::now();
-    if !state.has_kernel() {
+    if !k.state().has_kernel() {
         if meta.life == 0 || meta.life > last {
             return Err(format!("bad life {} for a log of {last} events", meta.life));
         }
@@ -177,40 +192,34 @@ pub fn play(a: PlayArgs) -> Result<i32, String> {
         for e in log.range(1, meta.life).map_err(|e| e.to_string())? {
             let e = e.map_err(|e| e.to_string())?;
             boot.push(
-                cue_bytes(&mut ctx.stack, &e.jam)
+                cue_bytes(&mut k.ctx.stack, &e.jam)
                     .map_err(|err| format!("event {}: {err}", e.number))?,
             );
         }
-        let lit = list(&mut ctx.stack, &boot).map_err(|e| e.to_string())?;
+        let lit = list(&mut k.ctx.stack, &boot).map_err(|e| e.to_string())?;
         let t = Instant::now();
-        let kernel = lifecycle(&mut ctx, &f, lit).map_err(|e| {
+        k.boot(lit).map_err(|e| {
             format!(
                 "the lifecycle on events 1..{} failed: %{}",
                 meta.life,
                 e.mote.name()
             )
         })?;
-        state = SerfState {
-            event: meta.life,
-            kernel,
-            cold: Noun::ZERO,
-            mug: mug(kernel),
-        };
         eprintln!(
             "play: lifecycle on events 1..{} done in {:.1} ms, kernel mug {:08x}",
             meta.life,
             t.elapsed().as_secs_f64() * 1e3,
-            state.mug
+            k.state().mug
         );
         trace.push((
             "lifecycle".to_string(),
             t.duration_since(t0).as_micros(),
             t.elapsed().as_micros(),
         ));
-        snap.extract(&mut ctx, &mut state, &mut ())
-            .map_err(|_| "out of memory".to_string())?;
+        k.settle(&mut ()).map_err(|e| e.to_string())?;
     }
-    let total = to.saturating_sub(state.event);
+    let start = k.state().event;
+    let total = to.saturating_sub(start);
     let mut progress = Progress {
         tty: std::io::stderr().is_terminal(),
         total,
@@ -219,18 +228,14 @@ pub fn play(a: PlayArgs) -> Result<i32, String> {
     };
     let (mut checked, mut mismatches, mut done) = (0u64, 0u64, 0u64);
     let mut status = 0;
-    if state.event < to {
-        for e in log.range(state.event + 1, to).map_err(|e| e.to_string())? {
+    if start < to {
+        for e in log.range(start + 1, to).map_err(|e| e.to_string())? {
             let e = e.map_err(|e| e.to_string())?;
-            let job = cue_bytes(&mut ctx.stack, &e.jam)
+            let job = cue_bytes(&mut k.ctx.stack, &e.jam)
                 .map_err(|err| format!("event {}: {err}", e.number))?;
             let t = Instant::now();
-            match poke(&mut ctx, &f, 0, state.kernel, job) {
-                Ok((_effects, kernel)) => {
-                    state.kernel = kernel;
-                    state.event = e.number;
-                    state.mug = mug(kernel);
-                }
+            match k.poke(0, job) {
+                Ok(_effects) => {}
                 Err(err) => {
                     progress.finish();
                     eprintln!(
@@ -251,14 +256,14 @@ pub fn play(a: PlayArgs) -> Result<i32, String> {
             done += 1;
             if e.mug != 0 {
                 checked += 1;
-                if e.mug != state.mug {
+                if e.mug != k.state().mug {
                     mismatches += 1;
                     progress.finish();
                     eprintln!(
                         "play: mug mismatch at event {}: expected {:08x}, computed {:08x} ({})",
                         e.number,
                         e.mug,
-                        state.mug,
+                        k.state().mug,
                         describe(job)
                     );
                     if !a.soft_mugs {
@@ -269,7 +274,7 @@ pub fn play(a: PlayArgs) -> Result<i32, String> {
             }
             if let Some((n, file)) = &dump_at {
                 if *n == e.number {
-                    std::fs::write(file, jam_to_bytes(state.kernel))
+                    std::fs::write(file, jam_to_bytes(k.state().kernel))
                         .map_err(|err| format!("{}: {err}", file.display()))?;
                     eprintln!(
                         "play: wrote the kernel after event {n} to {}",
@@ -277,25 +282,27 @@ pub fn play(a: PlayArgs) -> Result<i32, String> {
                     );
                 }
             }
-            snap.extract(&mut ctx, &mut state, &mut ())
-                .map_err(|_| "out of memory".to_string())?;
+            k.settle(&mut ()).map_err(|e| e.to_string())?;
             progress.tick(done, e.number);
         }
     }
     progress.finish();
     let secs = t0.elapsed().as_secs_f64();
+    let state = *k.state();
     eprintln!(
-        "play: replayed {done} events to event {} in {secs:.3} s ({:.0} ev/s); mugs checked {checked}, mismatches {mismatches}; kernel mug {:08x}",
+        "play: replayed {done} events to event {} in {secs:.3} s ({:.0} ev/s); mugs checked {checked}, mismatches {mismatches}; kernel mug {:08x}; jet hits {}",
         state.event,
         done as f64 / secs.max(1e-9),
-        state.mug
+        state.mug,
+        k.ctx.stats.jet_hits
     );
-    if a.snapshot == SnapshotKind::Jam {
-        snap.commit(&mut ctx, &state).map_err(|e| e.to_string())?;
+    if store != StoreKind::Memory {
+        k.save().map_err(|e| e.to_string())?;
         eprintln!("play: saved a snapshot at event {}", state.event);
     }
     if let Some(path) = &a.trace {
-        let jets: Vec<(String, u64, u64)> = ctx
+        let jets: Vec<(String, u64, u64)> = k
+            .ctx
             .jets
             .used_jets()
             .into_iter()

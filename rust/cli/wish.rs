@@ -2,11 +2,10 @@
 //! the resulting gate with a sample — the quickest way to test a jet against its Hoon.
 
 use super::input::{decode_hex, read_file};
-use crate::interpreter::{slam, Context, Error};
-use crate::noun::{cord, Noun};
-use crate::serf::arvo::{lifecycle, run_limited, Formulas};
+use crate::interpreter::slam;
+use crate::kernel::{new_context, Kernel};
 use crate::serial::cue_bytes;
-use crate::stack::NockStack;
+use crate::snapshot::MemorySnapshot;
 use crate::text::{parse_noun, Print};
 use clap::Args;
 use std::io::Write;
@@ -51,43 +50,42 @@ pub fn wish(a: WishArgs) -> Result<i32, String> {
         .clone()
         .unwrap_or_else(|| crate::test_support::pills_dir().join("ivory.pill"));
     let bytes = std::fs::read(&pill).map_err(|e| format!("{}: {e}", pill.display()))?;
-    let stack =
-        NockStack::new(8 << 30).map_err(|e| format!("cannot reserve the NockStack: {e}"))?;
-    let mut ctx = Context::new(stack, 50_000);
-    ctx.set_native_stack_budget(crate::interpreter::THREAD_STACK_BUDGET);
-    ctx.jets.disabled = a.no_jets;
-    ctx.jets.jet_check |= a.jet_check;
-    ctx.jets.timing = a.stats;
-    let f = Formulas::new();
+    let ctx =
+        new_context(8 << 30, 50_000).map_err(|e| format!("cannot reserve the NockStack: {e}"))?;
+    let mut k = Kernel::new(ctx, Box::new(MemorySnapshot::new()));
+    k.ctx.jets.disabled = a.no_jets;
+    k.ctx.jets.jet_check |= a.jet_check;
+    k.ctx.jets.timing = a.stats;
     let t = Instant::now();
-    let kernel =
-        load_ivory(&mut ctx, &f, &bytes).map_err(|e| format!("{}: {e}", pill.display()))?;
+    k.boot_ivory(&bytes)
+        .map_err(|e| format!("{}: {e}", pill.display()))?;
+    k.settle(&mut ()).map_err(|e| e.to_string())?;
     let load = t.elapsed();
     let t = Instant::now();
     if let Some(file) = &a.batch {
-        let code = batch(&mut ctx, &f, kernel, file)?;
+        let code = batch(&mut k, file)?;
         if a.stats {
-            report(&ctx, load, t.elapsed());
+            report(&k, load, t.elapsed());
         }
-        return Ok(if ctx.jets.mismatches > 0 { 1 } else { code });
+        return Ok(if k.ctx.jets.mismatches > 0 { 1 } else { code });
     }
     let hoon = a.hoon.as_deref().unwrap_or_default();
-    let mut product = match wish_hoon(&mut ctx, &f, kernel, hoon) {
+    let mut product = match k.wish(hoon) {
         Ok(p) => p,
         Err(e) => return Ok(bail(&e)),
     };
     let sample = match (&a.slam, &a.slam_hex, &a.slam_jam) {
-        (Some(t), _, _) => Some(parse_noun(&mut ctx.stack, t).map_err(|e| e.to_string())?),
+        (Some(t), _, _) => Some(parse_noun(&mut k.ctx.stack, t).map_err(|e| e.to_string())?),
         (_, Some(h), _) => {
-            Some(cue_bytes(&mut ctx.stack, &decode_hex(h)?).map_err(|e| e.to_string())?)
+            Some(cue_bytes(&mut k.ctx.stack, &decode_hex(h)?).map_err(|e| e.to_string())?)
         }
         (_, _, Some(f)) => {
-            Some(cue_bytes(&mut ctx.stack, &read_file(f)?).map_err(|e| format!("{f}: {e}"))?)
+            Some(cue_bytes(&mut k.ctx.stack, &read_file(f)?).map_err(|e| format!("{f}: {e}"))?)
         }
         _ => None,
     };
     if let Some(s) = sample {
-        product = match slam(&mut ctx, product, s) {
+        product = match slam(&mut k.ctx, product, s) {
             Ok(p) => p,
             Err(e) => return Ok(bail(&e)),
         };
@@ -96,12 +94,13 @@ pub fn wish(a: WishArgs) -> Result<i32, String> {
     writeln!(std::io::stdout().lock(), "{}", Print(product))
         .map_err(|e| format!("writing stdout: {e}"))?;
     if a.stats {
-        report(&ctx, load, eval);
+        report(&k, load, eval);
     }
-    Ok(if ctx.jets.mismatches > 0 { 1 } else { 0 })
+    Ok(if k.ctx.jets.mismatches > 0 { 1 } else { 0 })
 }
 
-fn report(ctx: &Context, load: std::time::Duration, eval: std::time::Duration) {
+fn report(k: &Kernel, load: std::time::Duration, eval: std::time::Duration) {
+    let ctx = &k.ctx;
     eprintln!(
         "load {:.1} ms (cue + lifecycle, {} cores registered); evaluate {:.3} ms; ops {}; jets {}; \
          collections {} ({} major), {} MiB copied; memo hits {}",
@@ -124,9 +123,9 @@ fn report(ctx: &Context, load: std::time::Duration, eval: std::time::Duration) {
 }
 
 /// `--batch`: evaluate each non-blank line of `file` and print one line per expression. Each expression runs in a
-/// frame of its own, popped after its line is printed, so memory does not grow with the number of lines. Exit status
-/// 1 if any expression bailed.
-fn batch(ctx: &mut Context, f: &Formulas, kernel: Noun, file: &str) -> Result<i32, String> {
+/// frame of its own, freed after its line is printed (with whatever it registered), so memory does not grow with the
+/// number of lines. Exit status 1 if any expression bailed.
+fn batch(k: &mut Kernel, file: &str) -> Result<i32, String> {
     let text = if file == "-" {
         let mut s = String::new();
         std::io::Read::read_to_string(&mut std::io::stdin().lock(), &mut s)
@@ -138,46 +137,30 @@ fn batch(ctx: &mut Context, f: &Formulas, kernel: Noun, file: &str) -> Result<i3
     let mut out = std::io::stdout().lock();
     let mut code = 0;
     for line in text.lines().filter(|l| !l.trim().is_empty()) {
-        ctx.stack
+        let before = k.ctx.stack.checkpoint();
+        k.ctx
+            .stack
             .push_frame()
             .map_err(|_| "the NockStack is full".to_string())?;
-        let shown = match wish_hoon(ctx, f, kernel, line) {
+        let shown = match k.wish(line) {
             Ok(p) => Print(p).to_string(),
             Err(e) => {
                 code = 1;
                 format!("bail: {}", e.mote)
             }
         };
-        ctx.stack.pop_frame();
+        // Through the context, so that the dashboard forgets registrations in the freed frame.
+        k.ctx.restore(before);
         writeln!(out, "{shown}").map_err(|e| format!("writing stdout: {e}"))?;
     }
     out.flush().map_err(|e| format!("writing stdout: {e}"))?;
     Ok(code)
 }
 
-/// Cue an ivory pill (`[%ivory events]`) and run its lifecycle: the kernel, with its cores registered in
-/// `ctx.jets`. Used by `mars wish`, the ivory jet property tests and the wish bench.
-pub fn load_ivory(ctx: &mut Context, f: &Formulas, pill: &[u8]) -> Result<Noun, String> {
-    let p = cue_bytes(&mut ctx.stack, pill).map_err(|e| e.to_string())?;
-    let c = p
-        .as_cell()
-        .filter(|c| c.head() == crate::noun::tas("ivory"))
-        .ok_or_else(|| "not an ivory pill ([%ivory list])".to_string())?;
-    lifecycle(ctx, f, c.tail())
-        .map_err(|e| format!("the ivory lifecycle failed: %{}", e.mote.name()))
-}
-
-/// Compile and evaluate `hoon` with the kernel's `+wish` (arm 10); the product lands in the current frame.
-pub fn wish_hoon(ctx: &mut Context, f: &Formulas, kernel: Noun, hoon: &str) -> Result<Noun, Error> {
-    let text = cord(&mut ctx.stack, hoon)?;
-    let sub = crate::noun::T(&mut ctx.stack, &[kernel, text])?;
-    run_limited(ctx, 0, sub, f.wish)
-}
-
 fn bail(e: &crate::interpreter::Error) -> i32 {
     eprintln!("bail: {}", e.mote);
     for entry in crate::noun::list_iter(e.trace).flatten() {
-        eprintln!("{}", super::eval::render_trace_entry(entry));
+        eprintln!("{}", crate::text::urbit::render_trace_entry(entry));
     }
     1
 }

@@ -10,10 +10,12 @@
 mod error;
 pub mod mass;
 pub mod memo;
+mod reclaim;
 pub mod signals;
 
 pub use error::{Error, Mote};
 pub use memo::MemoCache;
+pub use reclaim::Moved;
 pub use signals::StopFlag;
 
 use crate::equality::unify;

@@ -1,12 +1,9 @@
 //! The king's side of protocol P1: spawn `mars serf`, send writs, read pleas, and check every reply's shape and
 //! event numbers as the P1 king does (king-protocol.md §3).
 
-use crate::noun::{list_iter, tas, HeapAlloc, Noun, D, T};
-use crate::serf::newt::{write_frame, NewtReader};
-use crate::serf::writ::{
-    self, show_tag, BAIL, CRAM, DONE, EXIT, FLOG, LIVE, MELD, PACK, PEEK, PLAY, RIPE, SAVE, SLOG,
-    SWAP, WORK,
-};
+use crate::noun::{tas, HeapAlloc, Noun, D, T};
+use crate::protocol::newt::{write_frame, NewtReader};
+use crate::protocol::p1::{Live, Plea, Writ};
 use crate::serial::{cue_bytes, jam_to_bytes};
 use std::fmt;
 use std::io::{BufWriter, Write};
@@ -73,58 +70,9 @@ pub enum Chatter {
     Collect,
 }
 
-/// A goof `[mote tang]`.
-#[derive(Copy, Clone, Debug)]
-pub struct Goof {
-    pub mote: Noun,
-    pub tang: Noun,
-}
+pub use crate::protocol::Goof;
 
-impl Goof {
-    pub fn mote_name(&self) -> String {
-        show_tag(self.mote)
-    }
-}
-
-fn goof(n: Noun) -> Result<Goof, DriverError> {
-    match n.as_cell() {
-        Some(c) if c.head().is_atom() => Ok(Goof {
-            mote: c.head(),
-            tang: c.tail(),
-        }),
-        _ => err("a goof is not [mote tang]"),
-    }
-}
-
-#[derive(Copy, Clone, Debug)]
-pub enum PlayResult {
-    Done { mug: u32 },
-    Bail { eve: u64, mug: u32, goof: Goof },
-}
-
-#[derive(Clone, Debug)]
-pub enum WorkResult {
-    Done {
-        eve: u64,
-        mug: u32,
-        effects: Noun,
-    },
-    Swap {
-        eve: u64,
-        mug: u32,
-        job: Noun,
-        effects: Noun,
-    },
-    Bail {
-        goofs: Vec<Goof>,
-    },
-}
-
-#[derive(Copy, Clone, Debug)]
-pub enum PeekResult {
-    Done(Noun),
-    Bail(Goof),
-}
+pub use crate::protocol::p1::{PeekReply, PlayReply, WorkReply};
 
 /// A running serf.
 pub struct SerfProcess {
@@ -135,41 +83,11 @@ pub struct SerfProcess {
     pub event: u64,
     /// The kernel mug the serf last reported.
     pub mug: u32,
-    /// Kelvins from `%ripe`.
-    pub kelvins: (u64, u64),
+    /// Kelvins from `%ripe`: Hoon's and Nock's.
+    pub kelvins: (u8, u8),
     pub chatter: Chatter,
     pub slogs: Vec<(u32, Noun)>,
     pub flogs: Vec<String>,
-}
-
-fn u64_of(what: &str, n: Noun) -> Result<u64, DriverError> {
-    n.as_u64()
-        .ok_or_else(|| DriverError(format!("{what} is not a 64-bit atom")))
-}
-
-fn mug_of(n: Noun) -> Result<u32, DriverError> {
-    match n.as_u64() {
-        Some(m) if m <= 0x7fff_ffff => Ok(m as u32),
-        _ => err("a mug is not a 31-bit atom"),
-    }
-}
-
-/// Split a right-nested tuple into exactly `N` items (the last takes the rest).
-fn tuple<const N: usize>(what: &str, n: Noun) -> Result<[Noun; N], DriverError> {
-    let mut out = [Noun::ZERO; N];
-    let mut cur = n;
-    for (i, slot) in out.iter_mut().enumerate() {
-        if i == N - 1 {
-            *slot = cur;
-        } else {
-            let c = cur
-                .as_cell()
-                .ok_or_else(|| DriverError(format!("{what}: too short")))?;
-            *slot = c.head();
-            cur = c.tail();
-        }
-    }
-    Ok(out)
 }
 
 pub use crate::text::urbit::render_tank;
@@ -229,27 +147,18 @@ impl SerfProcess {
             flogs: Vec::new(),
         };
         let mut h = HeapAlloc::new();
-        let ripe = s.recv(&mut h)?;
-        let [tag, ver, eve, m] = tuple::<4>("%ripe", ripe)?;
-        if tag != RIPE {
-            return err(format!("expected %ripe first, got {}", show_tag(tag)));
-        }
-        let [pro, hon, nok] = tuple::<3>("%ripe version", ver)?;
-        if pro != D(1) {
-            return err(format!("serf speaks protocol {pro}, not 1"));
-        }
-        let (hon, nok) = (u64_of("hoon kelvin", hon)?, u64_of("nock kelvin", nok)?);
-        if hon > 255 || nok > 255 {
-            return err("kelvins do not fit in a byte");
-        }
-        s.kelvins = (hon, nok);
-        s.event = u64_of("%ripe event", eve)?;
-        s.mug = mug_of(m)?;
-        if (s.event == 0) != (s.mug == 0) {
-            return err(format!(
-                "%ripe: event {} with mug {:#x} (mug must be 0 exactly when the event is 0)",
-                s.event, s.mug
-            ));
+        match s.recv(&mut h)? {
+            Plea::Ripe { hon, nok, eve, mug } => {
+                if (eve == 0) != (mug == 0) {
+                    return err(format!(
+                        "%ripe: event {eve} with mug {mug:#x} (mug must be 0 exactly when the event is 0)"
+                    ));
+                }
+                s.kelvins = (hon, nok);
+                s.event = eve;
+                s.mug = mug;
+            }
+            other => return err(format!("expected %ripe first, got {}", other.kind())),
         }
         Ok(s)
     }
@@ -259,10 +168,16 @@ impl SerfProcess {
         self.child.id()
     }
 
-    /// Send one writ.
+    /// Send one writ noun (well-formed or not: tests send malformed ones).
     pub fn send(&mut self, writ: Noun) -> Result<(), DriverError> {
         write_frame(&mut self.input, &jam_to_bytes(writ))
             .map_err(|e| DriverError(format!("writing to the serf: {e}")))
+    }
+
+    /// Send one writ.
+    pub fn send_writ(&mut self, h: &mut HeapAlloc, writ: Writ) -> Result<(), DriverError> {
+        let n = writ.encode(h).map_err(oom)?;
+        self.send(n)
     }
 
     /// Send raw bytes (for testing malformed input).
@@ -273,87 +188,72 @@ impl SerfProcess {
             .map_err(|e| DriverError(format!("writing to the serf: {e}")))
     }
 
-    /// Read pleas until one that is not `%slog`/`%flog`.
-    pub fn recv(&mut self, h: &mut HeapAlloc) -> Result<Noun, DriverError> {
+    /// Read pleas until one that is not `%slog`/`%flog` (those are printed or collected, as [`Chatter`] says).
+    pub fn recv(&mut self, h: &mut HeapAlloc) -> Result<Plea, DriverError> {
         loop {
             let body = self
                 .output
                 .read_frame()
                 .map_err(|e| DriverError(format!("reading from the serf: {e}")))?;
             let n = cue_bytes(h, &body).map_err(|e| DriverError(format!("bad plea: {e}")))?;
-            let c = n
-                .as_cell()
-                .ok_or_else(|| DriverError("plea is an atom".into()))?;
-            if c.head() == SLOG {
-                let [pri, tank] = tuple::<2>("%slog", c.tail())?;
-                let pri = match pri.as_u64() {
-                    Some(p) if p <= u32::MAX as u64 => p as u32,
-                    _ => return err("%slog priority does not fit 32 bits"),
-                };
-                match self.chatter {
+            match Plea::decode(n).map_err(|e| DriverError(format!("bad plea: {e}")))? {
+                Plea::Slog { pri, tank } => match self.chatter {
                     Chatter::Print => eprint!("[slog {pri}] {}\r\n", render_tank(tank)),
                     Chatter::Collect => self.slogs.push((pri, tank)),
+                },
+                Plea::Flog(cord) => {
+                    let text = cord
+                        .as_atom()
+                        .map(|a| String::from_utf8_lossy(&a.to_bytes()).into_owned())
+                        .unwrap_or_default();
+                    match self.chatter {
+                        Chatter::Print => eprint!("{text}"),
+                        Chatter::Collect => self.flogs.push(text),
+                    }
                 }
-                continue;
+                plea => return Ok(plea),
             }
-            if c.head() == FLOG {
-                let text = c
-                    .tail()
-                    .as_atom()
-                    .map(|a| String::from_utf8_lossy(&a.to_bytes()).into_owned())
-                    .ok_or_else(|| DriverError("%flog payload is not a cord".into()))?;
-                match self.chatter {
-                    Chatter::Print => eprint!("{text}"),
-                    Chatter::Collect => self.flogs.push(text),
-                }
-                continue;
-            }
-            return Ok(n);
         }
     }
 
     /// `[%play eve lit]`: replay (or boot with) `events`, the first of which is event `self.event + 1`.
-    pub fn play(&mut self, h: &mut HeapAlloc, events: &[Noun]) -> Result<PlayResult, DriverError> {
+    pub fn play(&mut self, h: &mut HeapAlloc, events: &[Noun]) -> Result<PlayReply, DriverError> {
         if events.is_empty() {
             return err("%play needs at least one event");
         }
-        let eve = writ::num(h, self.event + 1).map_err(oom)?;
         let lit = crate::noun::list(h, events).map_err(oom)?;
-        let w = T(h, &[PLAY, eve, lit]).map_err(oom)?;
-        self.send(w)?;
-        let p = self.recv(h)?;
-        let [tag, kind, rest] = tuple::<3>("%play reply", p)?;
-        if tag != PLAY {
-            return err(format!("expected a %play reply, got {}", show_tag(tag)));
-        }
-        match kind {
-            k if k == DONE => {
-                let mug = mug_of(rest)?;
-                self.event += events.len() as u64;
+        self.send_writ(
+            h,
+            Writ::Play {
+                eve: self.event + 1,
+                lit,
+            },
+        )?;
+        let reply = match self.recv(h)? {
+            Plea::Play(r) => r,
+            other => return err(format!("expected a %play reply, got {}", other.kind())),
+        };
+        let batch = events.len() as u64;
+        match reply {
+            PlayReply::Done { mug } => {
+                self.event += batch;
                 self.mug = mug;
-                Ok(PlayResult::Done { mug })
             }
-            k if k == BAIL => {
-                let [eve, mug, g] = tuple::<3>("%play %bail", rest)?;
-                let eve = u64_of("%play %bail event", eve)?;
-                let mug = mug_of(mug)?;
-                let g = goof(g)?;
-                if eve < self.event || eve >= self.event + events.len() as u64 {
-                    // A failed boot reports 0.
-                    if !(self.event == 0 && eve == 0) {
-                        return err(format!(
-                            "%play %bail at event {eve}, outside the batch {}..{}",
-                            self.event + 1,
-                            self.event + events.len() as u64
-                        ));
-                    }
+            PlayReply::Bail { eve, mug, .. } => {
+                // A failed boot reports 0.
+                let in_batch = eve >= self.event && eve < self.event + batch;
+                if !(in_batch || self.event == 0 && eve == 0) {
+                    return err(format!(
+                        "%play %bail at event {eve}, outside the batch {}..{}",
+                        self.event + 1,
+                        self.event + batch
+                    ));
                 }
                 self.event = eve;
                 self.mug = mug;
-                Ok(PlayResult::Bail { eve, mug, goof: g })
             }
-            k => err(format!("unknown %play reply {}", show_tag(k))),
         }
+        Ok(reply)
     }
 
     /// `[%work mil job]`.
@@ -362,68 +262,44 @@ impl SerfProcess {
         h: &mut HeapAlloc,
         mil: u64,
         job: Noun,
-    ) -> Result<WorkResult, DriverError> {
-        let m = writ::num(h, mil).map_err(oom)?;
-        let w = T(h, &[WORK, m, job]).map_err(oom)?;
-        self.send(w)?;
-        let p = self.recv(h)?;
-        let [tag, kind, rest] = tuple::<3>("%work reply", p)?;
-        if tag != WORK {
-            return err(format!("expected a %work reply, got {}", show_tag(tag)));
-        }
+    ) -> Result<WorkReply, DriverError> {
+        self.send_writ(h, Writ::Work { mil, job })?;
+        let reply = match self.recv(h)? {
+            Plea::Work(r) => r,
+            other => return err(format!("expected a %work reply, got {}", other.kind())),
+        };
         let expect = self.event + 1;
-        match kind {
-            k if k == DONE => {
-                let [eve, mug, fec] = tuple::<3>("%work %done", rest)?;
-                let eve = u64_of("%work %done event", eve)?;
-                if eve != expect {
+        match &reply {
+            WorkReply::Done { eve, mug, .. } => {
+                if *eve != expect {
                     return err(format!("%work %done for event {eve}, expected {expect}"));
                 }
-                let mug = mug_of(mug)?;
-                check_effects(fec)?;
-                self.event = eve;
-                self.mug = mug;
-                Ok(WorkResult::Done {
-                    eve,
-                    mug,
-                    effects: fec,
-                })
+                self.event = *eve;
+                self.mug = *mug;
             }
-            k if k == SWAP => {
-                let [eve, mug, job, fec] = tuple::<4>("%work %swap", rest)?;
-                let eve = u64_of("%work %swap event", eve)?;
-                if eve != expect {
+            WorkReply::Swap { eve, mug, job, .. } => {
+                if *eve != expect {
                     return err(format!("%work %swap for event {eve}, expected {expect}"));
                 }
-                let mug = mug_of(mug)?;
-                let [_now, wire, card] = tuple::<3>("%swap job", job)?;
+                let [wire, card] = [
+                    job.tail().and_then(|o| o.head()),
+                    job.tail().and_then(|o| o.tail()),
+                ];
                 let arvo = T(h, &[D(0), tas("arvo"), D(0)]).map_err(oom)?;
-                if !crate::equality::noun_eq(wire, arvo) || card.head() != Some(tas("crud")) {
+                let is_arvo = wire.is_some_and(|w| crate::equality::noun_eq(w, arvo));
+                if !is_arvo || card.and_then(|c| c.head()) != Some(tas("crud")) {
                     return err("%work %swap job is not a //arvo %crud event");
                 }
-                check_effects(fec)?;
-                self.event = eve;
-                self.mug = mug;
-                Ok(WorkResult::Swap {
-                    eve,
-                    mug,
-                    job,
-                    effects: fec,
-                })
+                self.event = *eve;
+                self.mug = *mug;
             }
-            k if k == BAIL => {
-                let mut goofs = Vec::new();
-                for g in list_iter(rest) {
-                    let g = g.map_err(|_| DriverError("%work %bail lud is not a list".into()))?;
-                    goofs.push(goof(g)?);
-                }
+            WorkReply::Bail { goofs } => {
                 if goofs.is_empty() {
                     return err("%work %bail with no goofs");
                 }
-                Ok(WorkResult::Bail { goofs })
             }
-            k => err(format!("unknown %work reply {}", show_tag(k))),
         }
+        Ok(reply)
     }
 
     /// `[%peek mil sam]`.
@@ -432,57 +308,43 @@ impl SerfProcess {
         h: &mut HeapAlloc,
         mil: u64,
         sam: Noun,
-    ) -> Result<PeekResult, DriverError> {
-        let m = writ::num(h, mil).map_err(oom)?;
-        let w = T(h, &[PEEK, m, sam]).map_err(oom)?;
-        self.send(w)?;
-        let p = self.recv(h)?;
-        let [tag, kind, rest] = tuple::<3>("%peek reply", p)?;
-        if tag != PEEK {
-            return err(format!("expected a %peek reply, got {}", show_tag(tag)));
-        }
-        match kind {
-            k if k == DONE => Ok(PeekResult::Done(rest)),
-            k if k == BAIL => Ok(PeekResult::Bail(goof(rest)?)),
-            k => err(format!("unknown %peek reply {}", show_tag(k))),
+    ) -> Result<PeekReply, DriverError> {
+        self.send_writ(h, Writ::Peek { mil, sam })?;
+        match self.recv(h)? {
+            Plea::Peek(r) => Ok(r),
+            other => err(format!("expected a %peek reply, got {}", other.kind())),
         }
     }
 
-    fn live(&mut self, h: &mut HeapAlloc, sub: Noun, arg: Noun) -> Result<(), DriverError> {
-        let w = T(h, &[LIVE, sub, arg]).map_err(oom)?;
-        self.send(w)?;
-        let p = self.recv(h)?;
-        let [tag, rest] = tuple::<2>("%live reply", p)?;
-        if tag != LIVE || rest != D(0) {
-            return err(format!("expected [%live ~], got {p}"));
+    fn live(&mut self, h: &mut HeapAlloc, live: Live) -> Result<(), DriverError> {
+        self.send_writ(h, Writ::Live(live))?;
+        match self.recv(h)? {
+            Plea::Live => Ok(()),
+            other => err(format!("expected [%live ~], got {}", other.kind())),
         }
-        Ok(())
     }
 
     /// `[%live %save eve]` at the current event; returns when the snapshot is durable.
     pub fn save(&mut self, h: &mut HeapAlloc) -> Result<(), DriverError> {
-        let eve = writ::num(h, self.event).map_err(oom)?;
-        self.live(h, SAVE, eve)
+        self.live(h, Live::Save(self.event))
     }
 
     /// `[%live %cram eve]` at the current event.
     pub fn cram(&mut self, h: &mut HeapAlloc) -> Result<(), DriverError> {
-        let eve = writ::num(h, self.event).map_err(oom)?;
-        self.live(h, CRAM, eve)
+        self.live(h, Live::Cram(self.event))
     }
 
     pub fn pack(&mut self, h: &mut HeapAlloc) -> Result<(), DriverError> {
-        self.live(h, PACK, D(0))
+        self.live(h, Live::Pack)
     }
 
     pub fn meld(&mut self, h: &mut HeapAlloc) -> Result<(), DriverError> {
-        self.live(h, MELD, D(0))
+        self.live(h, Live::Meld)
     }
 
     /// `[%live %exit 0]`, then wait for the process.
     pub fn exit(mut self, h: &mut HeapAlloc) -> Result<ExitStatus, DriverError> {
-        let w = T(h, &[LIVE, EXIT, D(0)]).map_err(oom)?;
-        self.send(w)?;
+        self.send_writ(h, Writ::Live(Live::Exit(0)))?;
         self.wait()
     }
 
@@ -528,15 +390,4 @@ impl SerfProcess {
 
 fn oom(_: crate::noun::Oom) -> DriverError {
     DriverError("out of memory building a writ".into())
-}
-
-/// Effects must be a list of `[wire card]`.
-fn check_effects(fec: Noun) -> Result<(), DriverError> {
-    for e in list_iter(fec) {
-        let e = e.map_err(|_| DriverError("effects are not a list".into()))?;
-        if e.is_atom() {
-            return err("an effect is not [wire card]");
-        }
-    }
-    Ok(())
 }

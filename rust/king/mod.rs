@@ -12,7 +12,7 @@ pub mod pill;
 pub mod test_pill;
 
 pub use driver::{
-    Chatter, DriverError, Goof, PeekResult, PlayResult, SerfProcess, SpawnOptions, WorkResult,
+    Chatter, DriverError, Goof, PeekReply, PlayReply, SerfProcess, SpawnOptions, WorkReply,
 };
 pub use pill::{boot_sequence, parse_pill, BootOptions, Pill};
 
@@ -62,7 +62,7 @@ impl King {
 
     /// Boot: write the boot sequence to the log and play it as one batch (the lifecycle consumes all of it). The
     /// pill's nouns end up in the log, so they must live in [`King::heap`] (parse the pill into it).
-    pub fn boot(&mut self, pill: &Pill, o: &BootOptions) -> Result<PlayResult, DriverError> {
+    pub fn boot(&mut self, pill: &Pill, o: &BootOptions) -> Result<PlayReply, DriverError> {
         if !self.log.is_empty() || self.event() != 0 {
             return Err(DriverError("boot: the pier is not empty".into()));
         }
@@ -97,8 +97,8 @@ impl King {
             };
             let to = (from + batch).min(self.log.len());
             match serf.play(&mut self.heap, &self.log[from..to])? {
-                PlayResult::Done { mug } => last = Some(mug),
-                PlayResult::Bail { eve, goof, .. } => {
+                PlayReply::Done { mug } => last = Some(mug),
+                PlayReply::Bail { eve, goof, .. } => {
                     return Err(DriverError(format!(
                         "replay failed after event {eve}: {}",
                         goof.mote_name()
@@ -116,7 +116,7 @@ impl King {
     }
 
     /// Compute a new event `[now ovum]` with `%work`, logging what the serf committed.
-    pub fn work(&mut self, mil: u64, ovum: Noun) -> Result<WorkResult, DriverError> {
+    pub fn work(&mut self, mil: u64, ovum: Noun) -> Result<WorkReply, DriverError> {
         let now = self.now();
         let now = Atom::from_u128(&mut self.heap, now)
             .map_err(|_| DriverError("out of memory".into()))?
@@ -126,14 +126,14 @@ impl King {
         let serf = self.serf.as_mut().ok_or_else(no_serf)?;
         let r = serf.work(&mut self.heap, mil, job)?;
         match &r {
-            WorkResult::Done { .. } => self.log.push(job),
-            WorkResult::Swap { job: crud, .. } => self.log.push(*crud),
-            WorkResult::Bail { .. } => {}
+            WorkReply::Done { .. } => self.log.push(job),
+            WorkReply::Swap { job: crud, .. } => self.log.push(*crud),
+            WorkReply::Bail { .. } => {}
         }
         Ok(r)
     }
 
-    pub fn peek(&mut self, mil: u64, sam: Noun) -> Result<PeekResult, DriverError> {
+    pub fn peek(&mut self, mil: u64, sam: Noun) -> Result<PeekReply, DriverError> {
         let serf = self.serf.as_mut().ok_or_else(no_serf)?;
         serf.peek(&mut self.heap, mil, sam)
     }

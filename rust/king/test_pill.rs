@@ -12,6 +12,8 @@
 //! - `%loop`: loops forever without allocating (for `mil` timeouts, SIGINT and SIGTERM);
 //! - `%meme`: allocates without bound (for out-of-memory);
 //! - `%slog`: emits a `%slog` hint, then behaves as any other card;
+//! - `%jets n`: as any other card, but the effect is `[//mars [%jets (lth n +(n))]]`, computed by slamming the
+//!   library gate `lth` (below) once: one jet hit if the serf knows the gate's registration, else `n` steps of Nock;
 //! - anything else (including `%crud`): counter + 1, the ovum consed onto the log, and one effect
 //!   `[//mars [%count counter]]`.
 //!
@@ -22,6 +24,12 @@
 //! The lifecycle (`bot`'s first formula) is a larval driver like Arvo's: against `[[1 KERNEL] events]` it builds the
 //! kernel from the second boot formula, then pokes it with every remaining `[now ovum]` of the boot sequence, and
 //! produces `[0 0 kernel]`, whose axis 7 is the kernel.
+//!
+//! Before that, the larval driver builds a small library under `%fast` hints, so that the runtime registers it as the
+//! jet dashboard's `a50/lth` (a root core `%a50` with payload 50 and a gate `%lth` under it, the gate's Nock a loop
+//! that counts up to the smaller operand). Only the lifecycle registers it: `%jets` events build the same gate as a
+//! constant and kick it without a hint, so they run its jet only if the registration survived since boot — through
+//! the serf's snapshot, or a snapshot `mars play` wrote.
 
 use crate::noun::{cord, list, tas, HeapAlloc, Noun, Oom, D, T};
 
@@ -86,9 +94,86 @@ impl B<'_> {
     }
 }
 
+/// The axis of `b` within the subtree at axis `a`.
+fn peg(a: u64, b: u64) -> u64 {
+    let bits = 63 - b.leading_zeros();
+    (a << bits) | (b & ((1 << bits) - 1))
+}
+
+/// The library: the root core `R = [[1 %a50] 50]` and the gate `G = [LTH [[0 0] R]]`, whose arm computes `(lth a b)`
+/// for its sample `[a b]` by counting `c` up from 0: `%.n` once `c` reaches `b`, `%.y` once it reaches `a` first.
+struct Lib {
+    root: Noun,
+    gate: Noun,
+}
+
+fn lib(b: &mut B) -> Lib {
+    let root_battery = b.k(tas("a50"));
+    let root = b.t(&[root_battery, D(50)]);
+    // LOOP against [LOOP c a b]: c 6, a 14, b 15.
+    let c = b.ax(6);
+    let at_b = {
+        let bb = b.ax(15);
+        b.eq(c, bb)
+    };
+    let at_a = {
+        let a = b.ax(14);
+        b.eq(c, a)
+    };
+    let next = {
+        let lp = b.ax(2);
+        let inc = b.t(&[D(4), D(0), D(6)]);
+        let a = b.ax(14);
+        let bb = b.ax(15);
+        let sub = b.t(&[lp, inc, a, bb]);
+        b.t(&[D(2), sub, lp])
+    };
+    let yes = b.k(D(0));
+    let no = b.k(D(1));
+    let inner = b.ife(at_a, yes, next);
+    let lp = b.ife(at_b, no, inner);
+    // The arm, against the gate [LTH [[a b] R]]: a 12, b 13.
+    let klp = b.k(lp);
+    let zero = b.k(D(0));
+    let a = b.ax(12);
+    let bb = b.ax(13);
+    let start = b.t(&[klp, zero, a, bb]);
+    let arm = b.t(&[D(2), start, klp]);
+    let sample = b.t(&[D(0), D(0)]);
+    let gate = b.t(&[arm, sample, root]);
+    Lib { root, gate }
+}
+
+/// `[11 [%fast [1 clue]] body]`: register the product of `body` as the core `clue` names.
+fn fast(b: &mut B, clue: Noun, body: Noun) -> Noun {
+    let clue = b.k(clue);
+    let hint = b.t(&[tas("fast"), clue]);
+    b.t(&[D(11), hint, body])
+}
+
+/// Builds the library under `%fast` hints (against any subject): `R` as root `%a50`, `G` as `%lth` under it.
+fn register_lib(b: &mut B, lib: &Lib) -> Noun {
+    let root_clue = {
+        let root_parent = b.k(D(0));
+        b.t(&[tas("a50"), root_parent, D(0)])
+    };
+    let kroot = b.k(lib.root);
+    let root = fast(b, root_clue, kroot);
+    let c = lib.gate.as_cell().expect("a gate is a cell");
+    let arm = b.k(c.head());
+    let sample = b.k(D(0));
+    let sample = b.t(&[sample, sample]);
+    let gate = b.t(&[arm, sample, root]);
+    let gate_clue = {
+        let parent = b.ax(7);
+        b.t(&[tas("lth"), parent, D(0)])
+    };
+    fast(b, gate_clue, gate)
+}
+
 /// `+poke`'s gate body. Subject `[body [[now [wire card]] kernel]]`: now 12, ovum 13, card 27, tag 54, card data 55,
 /// kernel 7, battery 14, counter 30, log 31; for a `%crud` card, the inner ovum's tag is at 446.
-fn poke_body(b: &mut B) -> Noun {
+fn poke_body(b: &mut B, lib: &Lib) -> Noun {
     let count = b.t(&[D(4), D(0), D(30)]);
     let ovum = b.ax(13);
     let log = b.ax(31);
@@ -105,6 +190,23 @@ fn poke_body(b: &mut B) -> Noun {
     let nil = b.k(D(0));
     let effects = b.t(&[effect, nil]);
     let normal = b.t(&[effects, kernel]);
+
+    // `%jets n`: slam the constant gate with [n +(n)] (the card data at 55 is at 119 under the pushed gate).
+    let jets = {
+        let gate = b.k(lib.gate);
+        let n = b.ax(peg(3, 55));
+        let n1 = b.t(&[D(4), D(0), D(peg(3, 55))]);
+        let sample = b.t(&[n, n1]);
+        let edit = b.t(&[D(6), sample]);
+        let slammed = b.t(&[D(10), edit, D(0), D(2)]);
+        let kick = b.t(&[D(9), D(2), slammed]);
+        let lth = b.t(&[D(8), gate, kick]);
+        let tag = b.k(tas("jets"));
+        let card = b.t(&[tag, lth]);
+        let effect = b.t(&[wire, card]);
+        let effects = b.t(&[effect, nil]);
+        b.t(&[effects, kernel])
+    };
 
     let slog_normal = b.slog(0, "mars-test: slog", normal);
     let meme = {
@@ -130,8 +232,10 @@ fn poke_body(b: &mut B) -> Noun {
     let bail = b.crash("mars-test: %bail");
     let bail2 = b.crash("mars-test: %crud of %bail");
 
+    let is_jets = b.tag_is(54, "jets");
+    let mut body = b.ife(is_jets, jets, normal);
     let is_slog = b.tag_is(54, "slog");
-    let mut body = b.ife(is_slog, slog_normal, normal);
+    body = b.ife(is_slog, slog_normal, body);
     let is_meme = b.tag_is(54, "meme");
     body = b.ife(is_meme, meme, body);
     let is_loop = b.tag_is(54, "loop");
@@ -174,20 +278,20 @@ fn wish_body(b: &mut B) -> Noun {
 }
 
 /// The kernel: `[[LOAD [WISH [PEEK POKE]]] [0 ~]]`.
-fn kernel(b: &mut B) -> Noun {
+fn kernel(b: &mut B, lib: &Lib) -> Noun {
     let load = b.ax(0);
     let wish = wish_body(b);
     let wish = b.gate_arm(wish);
     let peek = peek_body(b);
     let peek = b.gate_arm(peek);
-    let poke = poke_body(b);
+    let poke = poke_body(b, lib);
     let poke = b.gate_arm(poke);
     let battery = b.t(&[load, wish, peek, poke]);
     b.t(&[battery, D(0), D(0)])
 }
 
 /// The larval driver (the lifecycle's first formula), against `[kernel-formula events]`.
-fn larva(b: &mut B) -> Noun {
+fn larva(b: &mut B, lib: &Lib) -> Noun {
     // LOOP, against t = [LOOP [kernel events]]: while events is a cell, poke its head and recur on the tail; then
     // produce [0 0 kernel].
     let poke_call = {
@@ -216,14 +320,19 @@ fn larva(b: &mut B) -> Noun {
     let t = b.t(&[a2, run_kf, a7]);
     let go = b.t(&[D(2), t, a2]);
     let entry = b.t(&[D(8), klp, go]);
+    // Register the library first: a dynamic hint whose clue is computed and dropped.
+    let registration = register_lib(b, lib);
+    let hint = b.t(&[tas("jets"), registration]);
+    let entry = b.t(&[D(11), hint, entry]);
     b.slog(0, "mars-test: booting", entry)
 }
 
 /// The pill noun `[%pill %mars-test bot mod use]`.
 pub fn pill(h: &mut HeapAlloc) -> Result<Noun, Oom> {
     let mut b = B(h);
-    let larva = larva(&mut b);
-    let kernel = kernel(&mut b);
+    let lib = lib(&mut b);
+    let larva = larva(&mut b, &lib);
+    let kernel = kernel(&mut b, &lib);
     let kf = b.k(kernel);
     let bot = list(b.0, &[larva, kf])?;
     let wire = T(b.0, &[tas("mars"), tas("test"), D(0)])?;

@@ -1,24 +1,22 @@
 //! `mars serf`: the process Urbit's king spawns and drives over stdin/stdout (king-protocol.md, protocol P1).
 //!
-//! Start-up: parse argv (§1.1), take the protocol descriptors private (§1.4), load the snapshot (or a rock), then run
-//! the event loop on a thread with a large native stack. Diagnostics go to stderr with `\r\n` line ends.
+//! Start-up: parse argv (§1.1), take the protocol descriptors private (§1.4), build the [`Kernel`] and load the
+//! snapshot (or a rock), then run the protocol generation's loop on a thread with a large native stack. The loop
+//! (`p1.rs`) turns writs into the generation-independent operations of `ops.rs`, which are [`Kernel`] calls, and
+//! their outcomes into pleas. Diagnostics go to stderr with `\r\n` line ends.
 
 pub mod args;
-pub mod arvo;
-mod event_loop;
-pub mod newt;
+mod ops;
 mod output;
-pub mod rock;
+mod p1;
 mod trace;
-pub mod writ;
 
 pub use args::{Flags, SerfArgs};
-pub use arvo::Formulas;
 
-use crate::interpreter::{signals, Context};
-use crate::snapshot::{JamSnapshot, PmaSnapshot, SerfState, Snapshot};
-use crate::stack::NockStack;
-use event_loop::Serf;
+use crate::interpreter::signals;
+use crate::kernel::{new_context, Kernel};
+use crate::snapshot::StoreKind;
+use ops::{Fatal, Serf};
 use output::{Output, SerfSlog};
 use std::cell::RefCell;
 use std::fs::File;
@@ -26,9 +24,9 @@ use std::os::fd::FromRawFd;
 use std::rc::Rc;
 
 /// Hoon kelvin reported in `%ripe` (Vere 1.16's).
-pub const HOON_KELVIN: u64 = 141;
+pub const HOON_KELVIN: u8 = 141;
 /// Nock kelvin reported in `%ripe`.
-pub const NOCK_KELVIN: u64 = 4;
+pub const NOCK_KELVIN: u8 = 4;
 
 /// Entry point: `args` are the arguments after `serf`. Returns the exit status.
 pub fn main(args: &[String]) -> i32 {
@@ -135,19 +133,10 @@ fn take_protocol_fds() -> std::io::Result<(File, File)> {
     }
 }
 
-/// Load the state and serve the king.
-/// The snapshot store: `MARS_SNAPSHOT=pma` (the persistent arena, the default) or `jam` (double-buffered jam files).
-pub fn store(pier: &std::path::Path, dry_run: bool) -> Result<Box<dyn Snapshot>, String> {
-    match std::env::var("MARS_SNAPSHOT").as_deref() {
-        Ok("pma") | Err(_) => Ok(Box::new(PmaSnapshot::new(pier, dry_run))),
-        Ok("jam") => Ok(Box::new(JamSnapshot::new(pier, dry_run))),
-        Ok(other) => Err(format!("MARS_SNAPSHOT={other:?}: expected pma or jam")),
-    }
-}
-
+/// Build the kernel, load its state, and serve the king.
 fn run(args: SerfArgs, input: File, output: File) -> i32 {
-    let stack = match NockStack::new(1usize << args.loom_bits) {
-        Ok(s) => s,
+    let mut ctx = match new_context(1usize << args.loom_bits, args.cache_size as usize) {
+        Ok(c) => c,
         Err(e) => {
             eprint!(
                 "mars serf: cannot reserve a 2^{}-byte NockStack: {e}\r\n",
@@ -156,8 +145,6 @@ fn run(args: SerfArgs, input: File, output: File) -> i32 {
             return 1;
         }
     };
-    let mut ctx = Context::new(stack, args.cache_size as usize);
-    ctx.set_native_stack_budget(crate::interpreter::THREAD_STACK_BUDGET);
     let out = Rc::new(RefCell::new(Output::new(output)));
     ctx.slog = Box::new(SerfSlog {
         out: out.clone(),
@@ -167,37 +154,26 @@ fn run(args: SerfArgs, input: File, output: File) -> i32 {
         eprint!("mars serf: cannot install signal handlers: {e}\r\n");
         return 1;
     }
-    let mut snap = match store(&args.pier, args.flags.dry_run()) {
-        Ok(s) => s,
+    let store = match StoreKind::from_env() {
+        Ok(kind) => kind.open(&args.pier, args.flags.dry_run()),
         Err(e) => {
             eprint!("mars serf: {e}\r\n");
             return 1;
         }
     };
-    let mut state = match snap.load(&mut ctx) {
-        Ok(Some(s)) => s,
-        Ok(None) => SerfState::empty(),
-        Err(e) => {
-            eprint!("mars serf: snapshot: {e}\r\n");
+    let mut kernel = Kernel::new(ctx, store);
+    if let Err(e) = kernel.restore() {
+        eprint!("mars serf: snapshot: {e}\r\n");
+        return 1;
+    }
+    if args.at_event != 0 {
+        if let Err(e) = kernel.restore_rock(&args.pier, args.at_event) {
+            eprint!("mars serf: rock: {e}\r\n");
             return 1;
         }
-    };
-    if args.at_event != 0 {
-        state = match rock::load_rock(&mut ctx.stack, &args.pier, args.at_event) {
-            Ok(s) => s,
-            Err(e) => {
-                eprint!("mars serf: rock: {e}\r\n");
-                return 1;
-            }
-        };
-    }
-    // Jets registered before the snapshot was taken come back from its cold state.
-    if state.cold.is_cell() {
-        ctx.jets.reload(&ctx.stack, state.cold);
     }
     // Count kicks of registered cores that run as Nock, for the SIGUSR1 progress report.
-    ctx.jets.timing = std::env::var("MARS_JET_STATS").is_ok_and(|v| v == "1");
-    let cold_registered = ctx.jets.registered();
+    kernel.ctx.jets.timing = std::env::var("MARS_JET_STATS").is_ok_and(|v| v == "1");
     let trace = if args.flags.trace() {
         match trace::TraceFile::create(&args.pier) {
             Ok(t) => Some(t),
@@ -210,6 +186,7 @@ fn run(args: SerfArgs, input: File, output: File) -> i32 {
         None
     };
     if args.flags.verbose() {
+        let state = kernel.state();
         eprint!(
             "mars serf: pid {}, pier {}, at event {} (mug {:#x})\r\n",
             std::process::id(),
@@ -218,16 +195,12 @@ fn run(args: SerfArgs, input: File, output: File) -> i32 {
             state.mug
         );
     }
-    let mut serf = Serf {
-        ctx,
-        state,
-        snap,
-        out,
-        f: Formulas::new(),
-        args,
-        trace,
-        cold_registered,
-        cold_unsettled: false,
-    };
-    serf.run(input)
+    let mut serf = Serf::new(kernel, out, args, trace);
+    match p1::serve(&mut serf, input) {
+        Ok(code) => code as i32,
+        Err(Fatal(msg)) => {
+            eprint!("mars: {msg}\r\n");
+            1
+        }
+    }
 }

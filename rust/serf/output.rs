@@ -1,10 +1,10 @@
 //! The serf's side of the protocol pipe: the only writer of frames, shared by the event loop (replies) and the
 //! interpreter's slog sink (`%slog` pleas mid-computation), plus `%flog` for the runtime's own messages.
 
-use super::newt::write_frame;
-use super::writ::{FLOG, SLOG};
 use crate::interpreter::SlogSink;
-use crate::noun::{cord, HeapAlloc, Noun, T};
+use crate::noun::{cord, HeapAlloc, Noun};
+use crate::protocol::newt::write_frame;
+use crate::protocol::p1::Plea;
 use crate::serial::jam_to_bytes;
 use crate::stack::NockStack;
 use std::cell::RefCell;
@@ -47,7 +47,7 @@ pub fn flog(out: &SharedOutput, text: &str) {
     let mut h = HeapAlloc::new();
     let line = format!("{text}\r\n");
     if let Ok(c) = cord(&mut h, &line) {
-        if let Ok(n) = T(&mut h, &[FLOG, c]) {
+        if let Ok(n) = Plea::Flog(c).encode(&mut h) {
             let _ = out.borrow_mut().send(n);
         }
     }
@@ -68,7 +68,7 @@ impl SlogSink for SerfSlog {
             return;
         };
         // The plea is allocated in the current frame and abandoned with it.
-        if let Ok(n) = T(stack, &[SLOG, crate::noun::D(pri as u64), tank]) {
+        if let Ok(n) = (Plea::Slog { pri, tank }).encode(stack) {
             let _ = self.out.borrow_mut().send(n);
         }
     }

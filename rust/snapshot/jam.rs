@@ -20,12 +20,11 @@
 //! file and the directory, and only then counts as done; a torn or corrupt slot fails its checksums and the other slot
 //! is used. If files exist but none is valid, loading is an error: a pier is never silently booted fresh.
 
-use super::{collect_root, SerfState, Snapshot, SnapshotError};
-use crate::interpreter::Context;
+use super::{Moved, RootFrameCollector, SerfState, Snapshot, SnapshotError, Space};
 use crate::mug::mug;
-use crate::noun::{Cell, Oom};
+use crate::noun::Cell;
 use crate::serial::{cue_bytes, jam_to_bytes};
-use crate::stack::Roots;
+use crate::stack::{NockStack, Roots};
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
@@ -144,10 +143,7 @@ pub struct JamSnapshot {
     dry_run: bool,
     /// Sequence number of the newest valid slot, and which slot that is.
     newest: Option<(u64, usize)>,
-    /// Root-frame words at which the next collection happens.
-    collect_at: usize,
-    /// Words live after the last collection.
-    live: usize,
+    root: RootFrameCollector,
 }
 
 impl JamSnapshot {
@@ -157,8 +153,7 @@ impl JamSnapshot {
             dir: pier.join(".urb").join("chk"),
             dry_run,
             newest: None,
-            collect_at: usize::MAX,
-            live: 0,
+            root: RootFrameCollector::new(),
         }
     }
 
@@ -174,8 +169,12 @@ impl JamSnapshot {
     }
 
     /// Decode a valid slot's payload into the root frame.
-    fn decode(ctx: &mut Context, header: &SlotHeader, payload: &[u8]) -> Result<SerfState, String> {
-        let pair = cue_bytes(&mut ctx.stack, payload).map_err(|e| format!("payload: {e}"))?;
+    fn decode(
+        stack: &mut NockStack,
+        header: &SlotHeader,
+        payload: &[u8],
+    ) -> Result<SerfState, String> {
+        let pair = cue_bytes(stack, payload).map_err(|e| format!("payload: {e}"))?;
         let c = pair
             .as_cell()
             .ok_or_else(|| "payload is not a cell [kernel cold]".to_string())?;
@@ -194,30 +193,10 @@ impl JamSnapshot {
             mug: m,
         })
     }
-
-    fn maybe_collect(
-        &mut self,
-        ctx: &mut Context,
-        state: &mut SerfState,
-        pins: &mut dyn Roots,
-        force: bool,
-    ) -> Result<(), Oom> {
-        if ctx.stack.depth() != 0 {
-            return Ok(());
-        }
-        // On a small stack, collect before the root frame takes an eighth of it.
-        let floor = super::root_frame_floor(ctx);
-        if force || ctx.stack.frame_alloc_words() > self.collect_at.min(floor.max(self.live * 2)) {
-            let live = collect_root(ctx, state, pins)?;
-            self.live = live;
-            self.collect_at = floor.max(live * 2);
-        }
-        Ok(())
-    }
 }
 
 impl Snapshot for JamSnapshot {
-    fn load(&mut self, ctx: &mut Context) -> Result<Option<SerfState>, SnapshotError> {
+    fn load(&mut self, stack: &mut NockStack) -> Result<Option<SerfState>, SnapshotError> {
         let mut valid = Vec::new();
         let mut reasons = Vec::new();
         let mut any = false;
@@ -241,7 +220,7 @@ impl Snapshot for JamSnapshot {
         // Newest first.
         valid.sort_by_key(|v| std::cmp::Reverse(v.1.seq));
         for (i, h, payload) in &valid {
-            match JamSnapshot::decode(ctx, h, payload) {
+            match JamSnapshot::decode(stack, h, payload) {
                 Ok(state) => {
                     for r in &reasons {
                         eprint!("mars: snapshot: ignoring {r}\r\n");
@@ -257,14 +236,15 @@ impl Snapshot for JamSnapshot {
 
     fn extract(
         &mut self,
-        ctx: &mut Context,
+        stack: &mut NockStack,
         state: &mut SerfState,
         pins: &mut dyn Roots,
-    ) -> Result<(), Oom> {
-        self.maybe_collect(ctx, state, pins, false)
+        held: &mut dyn Roots,
+    ) -> Result<Moved, SnapshotError> {
+        self.root.maybe_collect(stack, state, pins, held, false)
     }
 
-    fn commit(&mut self, _ctx: &mut Context, state: &SerfState) -> Result<(), SnapshotError> {
+    fn commit(&mut self, state: &SerfState) -> Result<(), SnapshotError> {
         if self.dry_run {
             return Ok(());
         }
@@ -274,7 +254,9 @@ impl Snapshot for JamSnapshot {
         };
         let payload = {
             let mut heap = crate::noun::HeapAlloc::new();
-            let pair = Cell::new(&mut heap, state.kernel, state.cold)?.as_noun();
+            let pair = Cell::new(&mut heap, state.kernel, state.cold)
+                .map_err(|_| SnapshotError::OutOfMemory(Space::Heap))?
+                .as_noun();
             jam_to_bytes(pair)
         };
         let header = SlotHeader {
@@ -302,8 +284,13 @@ impl Snapshot for JamSnapshot {
         Ok(())
     }
 
-    fn collect(&mut self, ctx: &mut Context, state: &mut SerfState) -> Result<(), Oom> {
-        self.maybe_collect(ctx, state, &mut (), true)
+    fn collect(
+        &mut self,
+        stack: &mut NockStack,
+        state: &mut SerfState,
+        held: &mut dyn Roots,
+    ) -> Result<Moved, SnapshotError> {
+        self.root.maybe_collect(stack, state, &mut (), held, true)
     }
 }
 
@@ -316,14 +303,13 @@ pub fn sync_dir(dir: &Path) -> io::Result<()> {
 mod tests {
     use super::*;
     use crate::noun::{D, T};
-    use crate::stack::NockStack;
 
-    fn ctx() -> Context {
-        Context::new(NockStack::new(64 << 20).unwrap(), 100)
+    fn stack() -> NockStack {
+        NockStack::new(64 << 20).unwrap()
     }
 
-    fn state(ctx: &mut Context, event: u64, v: u64) -> SerfState {
-        let kernel = T(&mut ctx.stack, &[D(v), D(v + 1), D(v + 2)]).unwrap();
+    fn state(stack: &mut NockStack, event: u64, v: u64) -> SerfState {
+        let kernel = T(stack, &[D(v), D(v + 1), D(v + 2)]).unwrap();
         SerfState {
             event,
             kernel,
@@ -342,27 +328,27 @@ mod tests {
     #[test]
     fn fresh_pier_loads_nothing() {
         let d = tmp("fresh");
-        let mut c = ctx();
+        let mut c = stack();
         assert!(JamSnapshot::new(&d, false).load(&mut c).unwrap().is_none());
     }
 
     #[test]
     fn alternates_slots_and_loads_newest() {
         let d = tmp("alt");
-        let mut c = ctx();
+        let mut c = stack();
         let mut s = JamSnapshot::new(&d, false);
         let a = state(&mut c, 5, 10);
-        s.commit(&mut c, &a).unwrap();
+        s.commit(&a).unwrap();
         let b = state(&mut c, 9, 20);
-        s.commit(&mut c, &b).unwrap();
+        s.commit(&b).unwrap();
         assert!(s.slot_path(0).exists() && s.slot_path(1).exists());
-        let mut c2 = ctx();
+        let mut c2 = stack();
         let got = JamSnapshot::new(&d, false).load(&mut c2).unwrap().unwrap();
         assert_eq!(got.event, 9);
         assert_eq!(got.mug, b.mug);
         // A third commit overwrites the older slot (0), not the newest.
         let e = state(&mut c, 12, 30);
-        s.commit(&mut c, &e).unwrap();
+        s.commit(&e).unwrap();
         let h0 = match read_slot(&s.slot_path(0)).unwrap() {
             Slot::Valid(h, _) => h,
             other => panic!("{other:?}"),
@@ -373,18 +359,18 @@ mod tests {
     #[test]
     fn torn_or_corrupt_slot_falls_back() {
         let d = tmp("torn");
-        let mut c = ctx();
+        let mut c = stack();
         let mut s = JamSnapshot::new(&d, false);
         let a = state(&mut c, 5, 10);
-        s.commit(&mut c, &a).unwrap();
+        s.commit(&a).unwrap();
         let b = state(&mut c, 9, 20);
-        s.commit(&mut c, &b).unwrap();
+        s.commit(&b).unwrap();
         // Tear the newest slot (1): cut its payload short.
         let p1 = s.slot_path(1);
         let bytes = fs::read(&p1).unwrap();
         fs::write(&p1, &bytes[..bytes.len() - 1]).unwrap();
         let got = JamSnapshot::new(&d, false)
-            .load(&mut ctx())
+            .load(&mut stack())
             .unwrap()
             .unwrap();
         assert_eq!(got.event, 5);
@@ -394,7 +380,7 @@ mod tests {
         bad[last] ^= 0x10;
         fs::write(&p1, &bad).unwrap();
         let got = JamSnapshot::new(&d, false)
-            .load(&mut ctx())
+            .load(&mut stack())
             .unwrap()
             .unwrap();
         assert_eq!(got.event, 5);
@@ -403,18 +389,18 @@ mod tests {
         bad[24] ^= 1;
         fs::write(&p1, &bad).unwrap();
         let got = JamSnapshot::new(&d, false)
-            .load(&mut ctx())
+            .load(&mut stack())
             .unwrap()
             .unwrap();
         assert_eq!(got.event, 5);
         // After loading from slot 0, the next commit goes to the bad slot 1.
         let mut s2 = JamSnapshot::new(&d, false);
-        let mut c3 = ctx();
+        let mut c3 = stack();
         s2.load(&mut c3).unwrap();
         let e = state(&mut c3, 7, 40);
-        s2.commit(&mut c3, &e).unwrap();
+        s2.commit(&e).unwrap();
         let got = JamSnapshot::new(&d, false)
-            .load(&mut ctx())
+            .load(&mut stack())
             .unwrap()
             .unwrap();
         assert_eq!(got.event, 7);
@@ -423,12 +409,12 @@ mod tests {
     #[test]
     fn corrupt_only_is_an_error() {
         let d = tmp("corrupt");
-        let mut c = ctx();
+        let mut c = stack();
         let mut s = JamSnapshot::new(&d, false);
         let a = state(&mut c, 5, 10);
-        s.commit(&mut c, &a).unwrap();
+        s.commit(&a).unwrap();
         fs::write(s.slot_path(0), b"MARSCHK\0garbage").unwrap();
-        match JamSnapshot::new(&d, false).load(&mut ctx()) {
+        match JamSnapshot::new(&d, false).load(&mut stack()) {
             Err(SnapshotError::Corrupt { reasons }) => {
                 assert_eq!(reasons.len(), 1);
                 assert!(reasons[0].contains("mars-0.jam"), "{reasons:?}");
@@ -437,30 +423,31 @@ mod tests {
         }
         // An empty file is corrupt too.
         fs::write(s.slot_path(0), b"").unwrap();
-        assert!(JamSnapshot::new(&d, false).load(&mut ctx()).is_err());
+        assert!(JamSnapshot::new(&d, false).load(&mut stack()).is_err());
     }
 
     #[test]
     fn dry_run_writes_nothing() {
         let d = tmp("dry");
-        let mut c = ctx();
+        let mut c = stack();
         let mut s = JamSnapshot::new(&d, true);
         let a = state(&mut c, 5, 10);
-        s.commit(&mut c, &a).unwrap();
+        s.commit(&a).unwrap();
         assert!(!s.slot_path(0).exists());
     }
 
     #[test]
     fn collection_keeps_the_state() {
-        let mut c = ctx();
+        let mut c = stack();
         let mut s = JamSnapshot::new(&tmp("gc"), true);
         let mut st = state(&mut c, 3, 100);
         for i in 0..1000u64 {
-            T(&mut c.stack, &[D(i), D(i)]).unwrap();
+            T(&mut c, &[D(i), D(i)]).unwrap();
         }
-        let before = c.stack.frame_alloc_words();
-        s.collect(&mut c, &mut st).unwrap();
-        assert!(c.stack.frame_alloc_words() < before);
+        let before = c.frame_alloc_words();
+        let moved = s.collect(&mut c, &mut st, &mut ()).unwrap();
+        assert!(moved.root_frame_collected);
+        assert!(c.frame_alloc_words() < before);
         assert_eq!(mug(st.kernel), st.mug);
     }
 }

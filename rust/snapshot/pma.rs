@@ -7,12 +7,11 @@
 //! `[magic, event, kernel, cold, mug, epoch]`. Everything the state reaches lives in the arena with its mug cached,
 //! and nothing in the arena points into the stack (pma-design.md §4.2, invariants I1–I3).
 
-use super::{SerfState, Snapshot, SnapshotError};
+use super::{Moved, SerfState, Snapshot, SnapshotError, Space};
 use crate::equality::NounMap;
-use crate::interpreter::Context;
 use crate::noun::{rebuild, Alloc, Noun, Oom, ATOM_HEADER_WORDS, CELL_WORDS};
-use crate::pma::{install_fault_handler, Pma, PmaError, PmaOptions};
-use crate::stack::{extract, Roots};
+use crate::pma::{install_fault_handler, Pma, PmaOptions};
+use crate::stack::{extract, NockStack, Roots};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::ptr::NonNull;
@@ -59,12 +58,6 @@ impl PmaSnapshot {
         self.pma.as_mut()
     }
 
-    fn err(e: PmaError) -> SnapshotError {
-        SnapshotError::Corrupt {
-            reasons: vec![e.to_string()],
-        }
-    }
-
     fn open(&mut self) -> Result<&mut Pma, SnapshotError> {
         if self.pma.is_none() {
             std::fs::create_dir_all(&self.dir).map_err(|error| SnapshotError::Io {
@@ -76,7 +69,11 @@ impl PmaSnapshot {
                 strict: std::env::var("MARS_PMA_STRICT").as_deref() == Ok("1"),
                 ..Default::default()
             };
-            self.pma = Some(Pma::open(&self.dir, &opts).map_err(Self::err)?);
+            let pma = Pma::open(&self.dir, &opts).map_err(|error| SnapshotError::Arena {
+                dir: self.dir.clone(),
+                error,
+            })?;
+            self.pma = Some(pma);
         }
         Ok(self.pma.as_mut().expect("opened above"))
     }
@@ -114,8 +111,11 @@ impl PmaSnapshot {
         })
     }
 
-    fn write_record(pma: &mut Pma, state: &SerfState) -> Result<(), Oom> {
-        let p = pma.alloc(RECORD_WORDS * 8).map_err(|_| Oom)?.as_ptr();
+    fn write_record(pma: &mut Pma, state: &SerfState) -> Result<(), SnapshotError> {
+        let p = pma
+            .alloc(RECORD_WORDS * 8)
+            .map_err(|_| SnapshotError::OutOfMemory(Space::Arena))?
+            .as_ptr();
         let words = [
             RECORD_MAGIC,
             state.event,
@@ -131,7 +131,7 @@ impl PmaSnapshot {
     }
 
     /// Mark everything reachable from the state record, then sweep.
-    fn gc(pma: &mut Pma) -> Result<crate::pma::GcStats, PmaError> {
+    fn gc(pma: &mut Pma) -> Result<crate::pma::GcStats, crate::pma::PmaError> {
         let record = pma.roots()[0];
         let contains = {
             let (base, limit) = pma.bounds();
@@ -162,9 +162,7 @@ impl PmaSnapshot {
 }
 
 impl Snapshot for PmaSnapshot {
-    fn load(&mut self, ctx: &mut Context) -> Result<Option<SerfState>, SnapshotError> {
-        // The root frame is cleared after every event, so memo entries must not point into it.
-        ctx.cache.copy_root_frame = true;
+    fn load(&mut self, _stack: &mut NockStack) -> Result<Option<SerfState>, SnapshotError> {
         let dir = self.dir.clone();
         let pma = self.open()?;
         let record = pma.roots()[0];
@@ -192,35 +190,39 @@ impl Snapshot for PmaSnapshot {
 
     fn extract(
         &mut self,
-        ctx: &mut Context,
+        stack: &mut NockStack,
         state: &mut SerfState,
         pins: &mut dyn Roots,
-    ) -> Result<(), Oom> {
-        if ctx.stack.depth() != 0 {
-            return Ok(());
+        held: &mut dyn Roots,
+    ) -> Result<Moved, SnapshotError> {
+        if stack.depth() != 0 {
+            return Ok(Moved::NOTHING);
         }
-        ctx.cache.copy_root_frame = true;
         // Extraction leaves forwarding words in the stack copies, so it may only run when nothing but the state is
         // still needed from the root frame. While the caller pins root-frame nouns (the rest of a %play batch), the
         // state stays on the stack and the root frame is collected in place when it has grown.
         let mut pinned = false;
-        pins.for_each_root(&mut |n| pinned |= n.is_allocated() && ctx.stack.in_stack(n.addr()));
+        pins.for_each_root(&mut |n| pinned |= n.is_allocated() && stack.in_stack(n.addr()));
         if pinned {
-            if ctx.stack.frame_alloc_words() > super::root_frame_floor(ctx) {
-                super::collect_root(ctx, state, pins)?;
+            if stack.frame_alloc_words() <= super::root_frame_floor(stack) {
+                return Ok(Moved::NOTHING);
             }
-            return Ok(());
+            super::collect_root(stack, state, pins, held)?;
+            return Ok(Moved {
+                root_frame_collected: true,
+                ..Moved::NOTHING
+            });
         }
-        let pma = self.open().map_err(|_| Oom)?;
+        let dir = self.dir.clone();
+        let pma = self.open()?;
         let before = pma.roots()[0];
-        let moved = {
-            let mut held = ctx.jets.frame_roots(0);
-            let mut roots = (&mut state.kernel, &mut state.cold, &mut held);
-            let r = extract(&ctx.stack, &mut ArenaAlloc(pma), &mut roots);
-            held.finish(None);
-            r?
+        let cold_before = state.cold;
+        let copied = {
+            let mut roots = (&mut state.kernel, (&mut state.cold, &mut *held));
+            extract(stack, &mut ArenaAlloc(pma), &mut roots)
+                .map_err(|_| SnapshotError::OutOfMemory(Space::Arena))?
         };
-        let changed = moved.words > 0 || before == 0 || {
+        let changed = copied.words > 0 || before == 0 || {
             // SAFETY: `before` is the record written by the last extraction (or load), a live arena block.
             let w = unsafe { std::slice::from_raw_parts(before as *const u64, RECORD_WORDS) };
             w[1] != state.event
@@ -231,37 +233,52 @@ impl Snapshot for PmaSnapshot {
         if changed && state.has_kernel() {
             Self::write_record(pma, state)?;
         }
-        ctx.stack.clear_frame_allocations();
+        stack.clear_frame_allocations();
+        let mut moved = Moved {
+            root_frame_cleared: true,
+            cold_state_moved: state.cold.raw() != cold_before.raw(),
+            ..Moved::NOTHING
+        };
         // Collect the arena when enough has been allocated since the last collection.
         let s = pma.stats();
         if s.alloc_since_gc >= GC_MIN_BYTES.max(s.live_after_gc / 2) {
-            Self::gc(pma).map_err(|_| Oom)?;
-            ctx.cache.clear();
-            ctx.jets.forget_far_addresses();
+            Self::gc(pma).map_err(|error| SnapshotError::Arena { dir, error })?;
+            moved.store_memory_collected = true;
         }
-        Ok(())
+        Ok(moved)
     }
 
-    fn commit(&mut self, _ctx: &mut Context, state: &SerfState) -> Result<(), SnapshotError> {
+    fn commit(&mut self, state: &SerfState) -> Result<(), SnapshotError> {
         if self.dry_run {
             return Ok(());
         }
         let dir = self.dir.clone();
         let pma = self.open()?;
         pma.commit(state.event, 0, state.mug)
-            .map_err(|e| SnapshotError::Io {
-                path: dir,
-                error: std::io::Error::other(e.to_string()),
-            })?;
-        Ok(())
+            .map(|_| ())
+            .map_err(|error| SnapshotError::Arena { dir, error })
     }
 
-    fn collect(&mut self, ctx: &mut Context, state: &mut SerfState) -> Result<(), Oom> {
-        self.compact(ctx, state, false)
+    fn collect(
+        &mut self,
+        stack: &mut NockStack,
+        state: &mut SerfState,
+        held: &mut dyn Roots,
+    ) -> Result<Moved, SnapshotError> {
+        self.compact(stack, state, held, false)
     }
 
-    fn meld(&mut self, ctx: &mut Context, state: &mut SerfState) -> Result<(), Oom> {
-        self.compact(ctx, state, true)
+    fn meld(
+        &mut self,
+        stack: &mut NockStack,
+        state: &mut SerfState,
+        held: &mut dyn Roots,
+    ) -> Result<Moved, SnapshotError> {
+        self.compact(stack, state, held, true)
+    }
+
+    fn clears_root_frame(&self) -> bool {
+        true
     }
 }
 
@@ -272,15 +289,17 @@ impl PmaSnapshot {
     /// arena); sharing goes through side tables.
     fn compact(
         &mut self,
-        ctx: &mut Context,
+        stack: &mut NockStack,
         state: &mut SerfState,
+        held: &mut dyn Roots,
         dedup: bool,
-    ) -> Result<(), Oom> {
-        self.extract(ctx, state, &mut ())?;
+    ) -> Result<Moved, SnapshotError> {
+        let extracted = self.extract(stack, state, &mut (), held)?;
         if !state.has_kernel() {
-            return Ok(());
+            return Ok(extracted);
         }
-        let pma = self.open().map_err(|_| Oom)?;
+        let dir = self.dir.clone();
+        let pma = self.open()?;
         pma.set_fresh_only(true);
         let copied = (|| -> Result<(Noun, Noun), Oom> {
             let mut c = ArenaCopier {
@@ -291,19 +310,19 @@ impl PmaSnapshot {
             Ok((c.copy(state.kernel)?, c.copy(state.cold)?))
         })();
         pma.set_fresh_only(false);
-        let (kernel, cold) = copied?;
+        let (kernel, cold) = copied.map_err(|_| SnapshotError::OutOfMemory(Space::Arena))?;
         state.kernel = kernel;
         state.cold = cold;
-        // The dashboard's batteries are the old copies, freed by the collection below: follow the new ones first.
-        if state.cold.is_cell() {
-            ctx.jets.reload(&ctx.stack, state.cold);
-        }
         Self::write_record(pma, state)?;
-        Self::gc(pma).map_err(|_| Oom)?;
+        // Every old copy is unreachable now, the dashboard's batteries among them: the caller's reclaim points the
+        // dashboard at the new ones before anything runs.
+        Self::gc(pma).map_err(|error| SnapshotError::Arena { dir, error })?;
         let _ = pma.trim();
-        ctx.cache.clear();
-        ctx.jets.forget_far_addresses();
-        Ok(())
+        Ok(extracted.and(Moved {
+            cold_state_moved: true,
+            store_memory_collected: true,
+            ..Moved::NOTHING
+        }))
     }
 }
 
@@ -380,15 +399,15 @@ mod tests {
     use crate::noun::{D, T};
     use crate::stack::NockStack;
 
-    /// A core registered deep inside a computation is copied into the dashboard's heap; the cold state built from
-    /// the dashboard must still end up wholly in the arena, and the dashboard must follow it there (a cold state
-    /// pointing into the process heap was a dangling pointer after `reload` and after a restart).
+    /// A core registered inside a computation, whose nouns the dashboard holds in the root frame once the frame is
+    /// popped: the cold state built from the dashboard must end up wholly in the arena, and the dashboard must follow
+    /// it there (a cold state pointing into process memory was a dangling pointer after `reload` and a restart).
     #[test]
     fn cold_state_registered_in_a_frame_moves_wholly_into_the_arena() {
         let dir = tempfile::tempdir().unwrap();
         let mut snap = PmaSnapshot::new(dir.path(), false);
-        let mut ctx = Context::new(NockStack::new(64 << 20).unwrap(), 100);
-        assert!(snap.load(&mut ctx).unwrap().is_none());
+        let mut ctx = crate::interpreter::Context::new(NockStack::new(64 << 20).unwrap(), 100);
+        assert!(snap.load(&mut ctx.stack).unwrap().is_none());
         ctx.stack.push_frame().unwrap();
         let st = &mut ctx.stack;
         let battery = T(st, &[D(0), D(1), D(2), D(3)]).unwrap();
@@ -396,7 +415,8 @@ mod tests {
         let root = T(st, &[D(1), D(0)]).unwrap();
         let clue = T(st, &[crate::noun::tas("k140"), root, D(0)]).unwrap();
         ctx.jets.register(&ctx.stack, core, clue);
-        ctx.stack.pop_frame();
+        // The registration's nouns follow the frame's survivors into the root frame.
+        ctx.pop_preserving(&mut ()).unwrap();
         assert_eq!(ctx.jets.registered(), 1);
 
         let cold = ctx.jets.cold_noun(&mut ctx.stack).unwrap();
@@ -407,8 +427,15 @@ mod tests {
             cold,
             mug: crate::mug::mug(kernel),
         };
-        snap.extract(&mut ctx, &mut state, &mut ()).unwrap();
-        ctx.jets.reload(&ctx.stack, state.cold);
+        let moved = {
+            let crate::interpreter::Context { stack, jets, .. } = &mut ctx;
+            let mut held = jets.frame_roots(0);
+            let moved = snap.extract(stack, &mut state, &mut (), &mut held).unwrap();
+            held.finish(None);
+            moved
+        };
+        assert!(moved.root_frame_cleared && moved.cold_state_moved);
+        ctx.reclaim(moved, state.cold);
         assert_eq!(ctx.jets.registered(), 1);
 
         let (base, limit) = snap.arena().unwrap().bounds();

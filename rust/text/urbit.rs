@@ -1,4 +1,5 @@
-//! Urbit-style renderings used by the debugging tools: `@da` dates, `@p` ship names, paths and terms.
+//! Urbit-style renderings used by the debugging tools: `@da` dates, `@p` ship names, paths, terms, tanks and trace
+//! entries.
 
 use crate::noun::{list_iter, Atom, Noun};
 
@@ -135,6 +136,28 @@ pub fn render_tank(tank: Noun) -> String {
     go(tank, 0)
 }
 
+/// Longest rendering of one trace entry: a `%mean` may hold a whole vase.
+const TRACE_ENTRY_BYTES: usize = 2000;
+
+/// One trace entry `[tag data]` as a line, as it is when nothing better is known: the tag as a term, then the data as
+/// a noun, cut short at 2,000 bytes.
+pub fn render_trace_entry(entry: Noun) -> String {
+    match entry.as_cell() {
+        Some(c) => {
+            let tag = c
+                .head()
+                .as_atom()
+                .map(|a| String::from_utf8_lossy(&a.to_bytes()).into_owned());
+            format!(
+                "%{} {}",
+                tag.unwrap_or_else(|| "?".into()),
+                crate::text::print_bounded(c.tail(), TRACE_ENTRY_BYTES)
+            )
+        }
+        None => crate::text::print_bounded(entry, TRACE_ENTRY_BYTES),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -160,6 +183,18 @@ mod tests {
         assert_eq!(render_tank(cord), "clay: kernel updated");
         assert_eq!(render_tank(Noun::ZERO), "0");
         assert_eq!(render_tank(crate::noun::D(7)), "7");
+    }
+
+    #[test]
+    fn trace_entries() {
+        let mut h = HeapAlloc::new();
+        let spot = parse_noun(&mut h, "[%spot [1 2] 3]").unwrap();
+        assert_eq!(render_trace_entry(spot), "%spot [[1 2] 3]");
+        assert_eq!(render_trace_entry(crate::noun::D(5)), "5");
+        let huge: Vec<Noun> = (0..10_000).map(crate::noun::D).collect();
+        let tail = crate::noun::list(&mut h, &huge).unwrap();
+        let mean = T(&mut h, &[crate::noun::tas("mean"), tail]).unwrap();
+        assert!(render_trace_entry(mean).len() <= TRACE_ENTRY_BYTES + 16);
     }
 
     #[test]

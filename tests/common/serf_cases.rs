@@ -2,11 +2,12 @@
 // `tests/serf_jam.rs`, which set `STORE`, so both snapshot stores pass the same tests.
 
 use mars::king::{
-    parse_pill, test_pill, BootOptions, Chatter, King, PeekResult, PlayResult, SerfProcess,
-    SpawnOptions, WorkResult,
+    parse_pill, test_pill, BootOptions, Chatter, King, PeekReply, PlayReply, SerfProcess,
+    SpawnOptions, WorkReply,
 };
 use mars::noun::{list_iter, tas, HeapAlloc, Noun, D, T};
-use mars::serf::newt::frame;
+use mars::protocol::newt::frame;
+use mars::protocol::p1::Plea;
 use mars::test_support::{pills_dir, read_shared};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -33,8 +34,8 @@ fn boot_own(king: &mut King) -> u32 {
     // The pill's nouns go into the log, so they must live in the king's heap.
     let pill = parse_pill(&mut king.heap, &test_pill::pill_bytes()).unwrap();
     match king.boot(&pill, &BootOptions::new(0)).unwrap() {
-        PlayResult::Done { mug } => mug,
-        PlayResult::Bail { goof, .. } => panic!("boot failed: {}", goof.mote_name()),
+        PlayReply::Done { mug } => mug,
+        PlayReply::Bail { goof, .. } => panic!("boot failed: {}", goof.mote_name()),
     }
 }
 
@@ -54,7 +55,7 @@ fn peek_sam(king: &mut King, what: &str) -> Noun {
 fn peek_count(king: &mut King) -> u64 {
     let sam = peek_sam(king, "count");
     match king.peek(0, sam).unwrap() {
-        PeekResult::Done(r) => {
+        PeekReply::Done(r) => {
             // [~ %noun counter]
             let c = r.as_cell().expect("(unit cask)");
             assert_eq!(c.head(), D(0));
@@ -62,14 +63,14 @@ fn peek_count(king: &mut King) -> u64 {
             assert_eq!(cask.head(), tas("noun"));
             cask.tail().as_u64().unwrap()
         }
-        PeekResult::Bail(g) => panic!("peek bailed: {}", g.mote_name()),
+        PeekReply::Bail(g) => panic!("peek bailed: {}", g.mote_name()),
     }
 }
 
 fn work_done(king: &mut King, tag: &str) -> (u64, u32) {
     let o = ovum(king, tag);
     match king.work(0, o).unwrap() {
-        WorkResult::Done { eve, mug, effects } => {
+        WorkReply::Done { eve, mug, effects } => {
             assert_eq!(list_iter(effects).count(), 1);
             (eve, mug)
         }
@@ -102,7 +103,7 @@ fn own_pill_full_cycle() {
     // A crashing event is replaced by its %crud: %swap, logged in its place.
     let o = ovum(&mut king, "crash");
     let (eve, crud) = match king.work(0, o).unwrap() {
-        WorkResult::Swap { eve, job, .. } => {
+        WorkReply::Swap { eve, job, .. } => {
             // job = [now+1 //arvo [%crud [%exit tang] ovum]]
             let card = mars::noun::slot(job, mars::noun::Atom::direct(7).unwrap()).unwrap();
             assert_eq!(card.head(), Some(tas("crud")));
@@ -122,7 +123,7 @@ fn own_pill_full_cycle() {
     // An event whose %crud fails too: %bail with two goofs, state unchanged.
     let o = ovum(&mut king, "bail");
     match king.work(0, o).unwrap() {
-        WorkResult::Bail { goofs } => {
+        WorkReply::Bail { goofs } => {
             assert_eq!(goofs.len(), 2);
             assert_eq!(goofs[0].mote, tas("exit"));
         }
@@ -132,7 +133,7 @@ fn own_pill_full_cycle() {
     assert_eq!(peek_count(&mut king), 117);
     // A crashing peek.
     let sam = peek_sam(&mut king, "crash");
-    assert!(matches!(king.peek(0, sam).unwrap(), PeekResult::Bail(_)));
+    assert!(matches!(king.peek(0, sam).unwrap(), PeekReply::Bail(_)));
 
     // Save, then more events that are not saved.
     king.save().unwrap();
@@ -143,7 +144,7 @@ fn own_pill_full_cycle() {
     }
     let o = ovum(&mut king, "crash");
     match king.work(0, o).unwrap() {
-        WorkResult::Swap { eve, mug, .. } => unsaved.push((eve, mug)),
+        WorkReply::Swap { eve, mug, .. } => unsaved.push((eve, mug)),
         other => panic!("expected %swap, got {other:?}"),
     }
     assert_eq!(king.log.len() as u64, king.event());
@@ -156,8 +157,8 @@ fn own_pill_full_cycle() {
         let ev = king.log[(want_eve - 1) as usize];
         let serf = king.serf.as_mut().unwrap();
         match serf.play(&mut king.heap, &[ev]).unwrap() {
-            PlayResult::Done { mug } => assert_eq!(mug, want_mug, "event {want_eve}"),
-            PlayResult::Bail { goof, .. } => panic!("replay bailed: {}", goof.mote_name()),
+            PlayReply::Done { mug } => assert_eq!(mug, want_mug, "event {want_eve}"),
+            PlayReply::Bail { goof, .. } => panic!("replay bailed: {}", goof.mote_name()),
         }
         assert_eq!(serf.event, want_eve);
     }
@@ -170,6 +171,19 @@ fn own_pill_full_cycle() {
         assert_eq!(e, king.log.len() as u64);
         m
     };
+    // The restarted serf's state holds the %crud events it computed, wholly its own (never pointing into the
+    // memory of the process that computed them): the log, newest first, has the last crud's //arvo wire.
+    let sam = peek_sam(&mut king, "log");
+    let logged = match king.peek(0, sam).unwrap() {
+        PeekReply::Done(r) => mars::noun::slot(r, mars::noun::Atom::direct(7).unwrap()).unwrap(),
+        PeekReply::Bail(g) => panic!("peek /log bailed: {}", g.mote_name()),
+    };
+    let crud_ovum = list_iter(logged)
+        .flatten()
+        .find(|o| o.tail().and_then(|c| c.head()) == Some(tas("crud")))
+        .expect("a %crud in the log");
+    let arvo = T(&mut king.heap, &[D(0), tas("arvo"), D(0)]).unwrap();
+    assert!(mars::equality::noun_eq(crud_ovum.head().unwrap(), arvo));
     let p2 = pier("own-replay");
     let mut k2 = King::start(opts(&p2), Chatter::Collect).unwrap();
     // The nouns live in king.heap, which outlives this use.
@@ -192,14 +206,14 @@ fn baby_pill_boots_with_vere_mug() {
     let pill = parse_pill(&mut king.heap, &bytes).unwrap();
     assert_eq!(pill.name, "baby");
     match king.boot(&pill, &BootOptions::new(0)).unwrap() {
-        PlayResult::Done { mug } => assert_eq!(mug, 0x57d6b64f),
-        PlayResult::Bail { goof, .. } => panic!("boot failed: {}", goof.mote_name()),
+        PlayReply::Done { mug } => assert_eq!(mug, 0x57d6b64f),
+        PlayReply::Bail { goof, .. } => panic!("boot failed: {}", goof.mote_name()),
     }
     assert_eq!(king.event(), 7);
     for i in 0..100 {
         let o = ovum(&mut king, "noop");
         match king.work(0, o).unwrap() {
-            WorkResult::Done { eve, .. } => assert_eq!(eve, 8 + i),
+            WorkReply::Done { eve, .. } => assert_eq!(eve, 8 + i),
             other => panic!("expected %done, got {other:?}"),
         }
     }
@@ -385,9 +399,9 @@ fn timeouts_signals_and_oom_keep_the_serf_running() {
     o.loom_bits = 27;
     let mut king = King::start(o, Chatter::Collect).unwrap();
     boot_own(&mut king);
-    let mote_of_swap = |r: WorkResult| -> Noun {
+    let mote_of_swap = |r: WorkReply| -> Noun {
         match r {
-            WorkResult::Swap { job, .. } => {
+            WorkReply::Swap { job, .. } => {
                 let card = mars::noun::slot(job, mars::noun::Atom::direct(7).unwrap()).unwrap();
                 card.tail().unwrap().head().unwrap().head().unwrap()
             }
@@ -426,9 +440,9 @@ fn timeouts_signals_and_oom_keep_the_serf_running() {
         t.join().unwrap();
         match r {
             // Almost always: the loop was interrupted and its %crud succeeded.
-            WorkResult::Swap { .. } => assert_eq!(mote_of_swap(r), tas(mote)),
+            WorkReply::Swap { .. } => assert_eq!(mote_of_swap(r), tas(mote)),
             // If a repeat landed during the (microseconds-long) %crud, both failed; the original goof is last.
-            WorkResult::Bail { goofs } => assert_eq!(goofs.last().unwrap().mote, tas(mote)),
+            WorkReply::Bail { goofs } => assert_eq!(goofs.last().unwrap().mote, tas(mote)),
             other => panic!("expected %swap, got {other:?}"),
         }
         work_done(&mut king, "noop");
@@ -515,15 +529,19 @@ fn pipelined_writs_are_answered_in_order() {
     // All eleven writs in one write.
     serf.send_raw(&bytes).unwrap();
     for i in 0..10u64 {
-        let r = serf.recv(&mut h).unwrap();
-        let eve = mars::noun::slot(r, mars::noun::Atom::direct(14).unwrap()).unwrap();
-        assert_eq!(r.head(), Some(tas("work")));
-        assert_eq!(eve.as_u64(), Some(start + 1 + i));
+        match serf.recv(&mut h).unwrap() {
+            Plea::Work(WorkReply::Done { eve, .. }) => assert_eq!(eve, start + 1 + i),
+            other => panic!("expected %work %done, got {other:?}"),
+        }
     }
-    let r = serf.recv(&mut h).unwrap();
-    assert_eq!(r.head(), Some(tas("peek")));
-    let count = mars::noun::slot(r, mars::noun::Atom::direct(31).unwrap()).unwrap();
-    assert_eq!(count.as_u64(), Some(16));
+    match serf.recv(&mut h).unwrap() {
+        // [~ %noun count]
+        Plea::Peek(PeekReply::Done(r)) => {
+            let count = mars::noun::slot(r, mars::noun::Atom::direct(7).unwrap()).unwrap();
+            assert_eq!(count.as_u64(), Some(16));
+        }
+        other => panic!("expected %peek %done, got {other:?}"),
+    }
     let _ = std::fs::remove_dir_all(&p);
 }
 

@@ -1,14 +1,16 @@
 //! Calling the Arvo kernel (king-protocol.md §4.4, §5): the lifecycle, `+poke` (arm 23), `+peek` (arm 22), and
-//! `+wish` (arm 10) for rendering traces with `+mook`.
+//! `+wish` (arm 10), also for rendering traces with `+mook`; and rendering traces without a kernel.
 //!
 //! Every call runs in frames above the root frame; its product lands in the caller's (root) frame.
 
 use crate::interpreter::{nock, signals, Context, Error, Mote};
 use crate::noun::{slot, tas, Atom, Cell, HeapAlloc, Noun, D, T};
 use crate::text::print_bounded;
-use crate::text::urbit::{render_path, render_tank};
+use crate::text::urbit::{render_path, render_tank, render_trace_entry};
 
-/// Formulas used on every event, built once outside the NockStack (so they never move).
+/// Formulas used on every event, built once outside the NockStack (so they never move). Only formulas: a
+/// computation's product never contains a subtree of its formula unless the formula quotes it (Nock 1), and these
+/// quote nothing, so none of their nouns can end up in the state (which must never point into process memory).
 pub struct Formulas {
     /// `[2 [0 3] [0 2]]`: the lifecycle.
     pub life: Noun,
@@ -20,8 +22,6 @@ pub struct Formulas {
     pub wish: Noun,
     /// Slam the gate `-` with `+`: subject `[gate sample]`.
     pub slam: Noun,
-    /// `//arvo`, the wire of crud events.
-    pub arvo_wire: Noun,
     _heap: HeapAlloc,
 }
 
@@ -48,14 +48,12 @@ impl Formulas {
         let at6 = t(&mut h, &[D(6), D(0), D(3)]);
         let edit = t(&mut h, &[D(10), at6, D(0), D(2)]);
         let slam = t(&mut h, &[D(9), D(2), edit]);
-        let arvo_wire = t(&mut h, &[D(0), tas("arvo"), D(0)]);
         Formulas {
             life,
             poke,
             peek,
             wish,
             slam,
-            arvo_wire,
             _heap: h,
         }
     }
@@ -111,6 +109,12 @@ pub fn poke(
     let product = run_limited(ctx, mil, sub, f.poke)?;
     let c = product.as_cell().ok_or_else(exit_error)?;
     Ok((c.head(), c.tail()))
+}
+
+/// Compile and evaluate the Hoon text `hoon` (a cord) with the kernel's `+wish`.
+pub fn wish(ctx: &mut Context, f: &Formulas, kernel: Noun, hoon: Noun) -> Result<Noun, Error> {
+    let sub = Cell::new(&mut ctx.stack, kernel, hoon)?.as_noun();
+    run_limited(ctx, 0, sub, f.wish)
 }
 
 /// Peek: slam `+peek` with `sam`; the product is `(unit (cask))`.
@@ -178,7 +182,7 @@ pub fn render_trace_lines(ctx: &mut Context, trace: Noun) -> Vec<String> {
                 None
             }
         });
-        lines.push(rendered.unwrap_or_else(|| crate::cli::render_trace_entry(entry)));
+        lines.push(rendered.unwrap_or_else(|| render_trace_entry(entry)));
     }
     lines
 }

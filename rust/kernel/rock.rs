@@ -1,15 +1,17 @@
 //! Rocks (king-protocol.md §7.6): portable snapshots in `<pier>/.urb/roc/<eve>.jam`, the jam of
 //! `[%arvo kernel 'hashboard' cold-entries]` (mars writes an empty cold tail).
 
-use super::writ::ARVO;
 use crate::mug::mug;
-use crate::noun::{cord, HeapAlloc, Noun, D, T};
+use crate::noun::{cord, tas, HeapAlloc, Noun, D, T};
 use crate::serial::{cue_bytes, jam_to_bytes};
 use crate::snapshot::SerfState;
 use crate::stack::NockStack;
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+
+/// The head of a rock.
+const ARVO: Noun = tas("arvo");
 
 pub fn rock_path(pier: &Path, eve: u64) -> PathBuf {
     pier.join(".urb").join("roc").join(format!("{eve}.jam"))
