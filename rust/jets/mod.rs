@@ -25,6 +25,7 @@
 //! [`crate::interpreter::Context`], which passes the held nouns of that frame as roots ([`Dashboard::frame_roots`])
 //! and then tells the dashboard what happened ([`Dashboard::frame_moved`], [`Dashboard::frames_discarded`]).
 
+mod addr_cache;
 pub mod aura;
 pub mod bits;
 pub mod crypto;
@@ -51,6 +52,7 @@ use crate::interpreter::{Context, Mote};
 use crate::mug::mug;
 use crate::noun::{slot, Alloc, Atom, Noun, Oom, D};
 use crate::stack::{NockStack, Roots};
+use addr_cache::AddrCache;
 use std::cell::Cell as StdCell;
 use std::time::Instant;
 
@@ -184,16 +186,12 @@ pub struct Dashboard {
     pub checks: u64,
     /// Hot paths switched off (`MARS_JET_SKIP=k/one/add,k/one/two/turn`), to bisect a suspect jet.
     pub skip: Vec<String>,
-    /// Batteries on the NockStack already matched, by address: battery index, and the frame stamp that says whether
-    /// the address still holds the same noun.
-    stack_ptrs: std::cell::RefCell<WordMap<u64, (u32, usize, u64)>>,
-    /// Batteries outside the NockStack (the persistent arena) already matched, by address. Valid until that memory
-    /// is collected: stores call [`Dashboard::forget_far_addresses`] when they free or move nouns.
-    far_ptrs: std::cell::RefCell<WordMap<u64, u32>>,
+    /// Batteries already matched structurally, by address (battery index).
+    bat_cache: AddrCache,
+    /// Registered cores already located (their parent chains checked), by address (location index): a kick of a
+    /// gate whose context is such a core stops walking the chain there.
+    core_cache: AddrCache,
 }
-
-/// Entries of the stack-address battery cache before it starts over.
-const STACK_PTR_CACHE_ENTRIES: usize = 1 << 16;
 
 impl Dashboard {
     pub fn new() -> Dashboard {
@@ -287,49 +285,24 @@ impl Dashboard {
         found
     }
 
-    /// Forget the batteries matched by address outside the NockStack: their memory is about to be freed or moved
-    /// (a collection of the persistent arena, a compaction).
+    /// Forget what was matched by address outside the NockStack: that memory is about to be freed or moved (a
+    /// collection of the persistent arena, a compaction).
     pub fn forget_far_addresses(&self) {
-        self.far_ptrs.borrow_mut().clear();
+        self.bat_cache.forget_far();
+        self.core_cache.forget_far();
     }
 
-    /// A battery already matched at this address, if the address still holds it: on the stack, if the frame holding
-    /// it has not been disturbed since (see [`NockStack::ptr_stamp`]); elsewhere, if nothing was collected since and
-    /// (as a second guard) the noun there still has the battery's mug.
+    /// A battery already matched at this address, if the address still holds it (see [`AddrCache`]); off the stack
+    /// the noun there must also still have the battery's mug (a second guard).
     #[inline]
     fn address_hit(&self, stack: &NockStack, b: Noun) -> Option<u32> {
-        if stack.in_stack(b.addr()) {
-            return self.stack_ptr_hit(stack, b);
-        }
-        let bi = *self.far_ptrs.borrow().get(&b.raw())?;
-        (b.cached_mug() == Some(self.bats[bi as usize].mug)).then_some(bi)
+        let bi = self.bat_cache.get(stack, b.raw())?;
+        (stack.in_stack(b.addr()) || b.cached_mug() == Some(self.bats[bi as usize].mug))
+            .then_some(bi)
     }
 
     fn remember_address(&self, stack: &NockStack, b: Noun, bi: u32) {
-        if stack.in_stack(b.addr()) {
-            return self.remember_stack_ptr(stack, b, bi);
-        }
-        let mut far = self.far_ptrs.borrow_mut();
-        if far.len() >= STACK_PTR_CACHE_ENTRIES {
-            far.clear();
-        }
-        far.insert(b.raw(), bi);
-    }
-
-    #[inline]
-    fn stack_ptr_hit(&self, stack: &NockStack, b: Noun) -> Option<u32> {
-        let cache = self.stack_ptrs.borrow();
-        let &(bi, depth, t) = cache.get(&b.raw())?;
-        stack.ptr_stamp_valid(depth, t).then_some(bi)
-    }
-
-    fn remember_stack_ptr(&self, stack: &NockStack, b: Noun, bi: u32) {
-        let mut cache = self.stack_ptrs.borrow_mut();
-        if cache.len() >= STACK_PTR_CACHE_ENTRIES {
-            cache.clear();
-        }
-        let (depth, t) = stack.ptr_stamp_of(b.addr());
-        cache.insert(b.raw(), (bi, depth, t));
+        self.bat_cache.put(stack, b.raw(), bi);
     }
 
     /// Does `b` equal battery `bi`?
@@ -355,7 +328,8 @@ impl Dashboard {
     /// Is `core` located at `li`: its battery and each ancestor's battery registered there, and the root's payload
     /// the registered one?
     fn fine(&self, stack: &NockStack, mut core: Noun, mut li: u32) -> bool {
-        loop {
+        let mut first: Option<(Noun, u32)> = None;
+        let fine = loop {
             let Some(c) = core.as_cell() else {
                 return false;
             };
@@ -364,19 +338,32 @@ impl Dashboard {
                 return false;
             }
             match loc.parent {
-                Parent::Root(payload) => return noun_eq(c.tail(), payload),
+                Parent::Root(payload) => break noun_eq(c.tail(), payload),
                 Parent::Child { axis, loc } => {
                     let Some(a) = Atom::direct(axis) else {
                         return false;
                     };
-                    match slot(core, a) {
-                        Some(p) => core = p,
-                        None => return false,
+                    let Some(p) = slot(core, a) else {
+                        return false;
+                    };
+                    if self.core_cache.get(stack, p.raw()) == Some(loc) {
+                        break true;
                     }
+                    if first.is_none() {
+                        first = Some((p, loc));
+                    }
+                    core = p;
                     li = loc;
                 }
             }
+        };
+        // The context of the kicked core is now known to be located: later kicks of cores under it stop here.
+        if fine {
+            if let Some((p, loc)) = first {
+                self.core_cache.put(stack, p.raw(), loc);
+            }
         }
+        fine
     }
 
     /// The location of `core`, if it is a registered core.
@@ -621,8 +608,8 @@ impl Dashboard {
         self.by_mug.clear();
         self.mug_filter.clear();
         self.held.clear();
-        self.stack_ptrs.borrow_mut().clear();
-        self.far_ptrs.borrow_mut().clear();
+        self.bat_cache.clear();
+        self.core_cache.clear();
         let mut map: Vec<Option<u32>> = Vec::with_capacity(old_locs.len());
         let mut dropped = 0usize;
         for loc in old_locs {
