@@ -28,10 +28,14 @@ pub struct BootArgs {
     /// Serf flags (king-protocol.md §1.2).
     #[arg(long, default_value_t = 128)]
     flags: u32,
-    /// Loom size (NockStack bytes) as a power of two. Reserved, not committed: brass.pill's boot, one computation
-    /// that compiles every file of the base desk, needs more than Vere's default of 31.
-    #[arg(long, default_value_t = 33)]
+    /// Loom size (NockStack bytes) as a power of two, Vere's default. Reserved, not committed: the serf touches
+    /// only what it uses (brass.pill's boot fits in 2^30).
+    #[arg(long, default_value_t = 31)]
     loom: u8,
+    /// Print the serf's memory report (its `SIGUSR1` report: NockStack per frame, caches, arena, resident memory)
+    /// after the boot and before exit, and its resident and peak memory as the kernel counts them.
+    #[arg(long)]
+    stats: bool,
     /// Do not send the events a king's drivers send on start (`%wyrd %wack %verb`, `%blew %hail`, `%boat`, the
     /// `%born`s and `%live`).
     #[arg(long)]
@@ -143,6 +147,44 @@ fn send(
 
 /// Options for `ship` with OS entropy, verbose (`%verb [~ %.n]`) if the serf flags ask for it (king-protocol.md
 /// §1.2, bit 4).
+/// `--stats`: ask the idle serf for its memory report (SIGUSR1; it answers on its stderr, which is ours, before it
+/// replies to the next writ), save (which also makes the second save's time visible), and print the serf's
+/// resident memory and the arena file's size.
+fn stats(king: &mut King, pier: &Path, when: &str) -> Result<(), String> {
+    let pid = king.serf().map_err(|e| e.to_string())?.pid();
+    // SAFETY: kill(2) with a pid of our own live child and a valid signal number.
+    if unsafe { libc::kill(pid as libc::pid_t, libc::SIGUSR1) } != 0 {
+        return Err(format!(
+            "signalling the serf: {}",
+            std::io::Error::last_os_error()
+        ));
+    }
+    let t = Instant::now();
+    king.save().map_err(|e| e.to_string())?;
+    eprintln!(
+        "save: event {} durable again ({:.1} ms)",
+        king.event(),
+        ms(t)
+    );
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .map_or("?".to_string(), |v| v.trim().to_string())
+    };
+    let arena = pier.join(".urb/chk/mars/pma.img");
+    let arena = std::fs::metadata(&arena).map_or("none".to_string(), |m| {
+        crate::interpreter::mass::human(m.len())
+    });
+    eprintln!(
+        "stats: {when}: serf resident {}, peak {}; arena file {arena}",
+        field("VmRSS:"),
+        field("VmHWM:")
+    );
+    Ok(())
+}
+
 fn boot_options(ship: u128, flags: u32) -> BootOptions {
     let mut o = BootOptions::new(ship);
     o.verbose = flags & 16 != 0;
@@ -227,6 +269,9 @@ pub fn boot(a: BootArgs) -> Result<i32, String> {
         let t = Instant::now();
         king.save().map_err(|e| e.to_string())?;
         eprintln!("save: event {} durable ({:.1} ms)", king.event(), ms(t));
+        if a.stats {
+            stats(&mut king, &pier, "after boot")?;
+        }
     } else {
         let t = Instant::now();
         let m = king.replay().map_err(|e| e.to_string())?;
@@ -278,6 +323,9 @@ pub fn boot(a: BootArgs) -> Result<i32, String> {
             PeekReply::Done(res) => println!("{spec}: {}", cards::render_peek(res)),
             PeekReply::Bail(goof) => println!("{spec}: crash {}", goof.mote_name()),
         }
+    }
+    if a.stats {
+        stats(&mut king, &pier, "before exit")?;
     }
     let t = Instant::now();
     let status = king.shutdown().map_err(|e| e.to_string())?;

@@ -62,6 +62,7 @@ impl Context {
         line("nockstack: reserved".into(), s.size_bytes() as u64);
         line("nockstack: in use".into(), used as u64 * 8);
         line("nockstack: peak in use".into(), s.peak_bytes() as u64);
+        line("nockstack: resident".into(), s.resident_bytes());
         // Frames pushed by the interpreter, with what survived their last collection; the interpreter's frames are
         // the top `gc.len()` ones.
         let base = frames.len().saturating_sub(1).saturating_sub(self.gc.len());
@@ -94,6 +95,9 @@ impl Context {
             format!("jets: {} registered cores (count)", self.jets.registered()),
             self.jets.registered() as u64,
         );
+        for l in &self.store_mass {
+            line(l.name.clone(), l.bytes);
+        }
         let (rss, peak) = resident_bytes();
         line("process: resident".into(), rss);
         line("process: peak resident".into(), peak);

@@ -115,6 +115,9 @@ pub struct Context {
     pub stats: Stats,
     /// Entries the computation's memo cache may hold (the king's cache-size argument).
     pub memo_entries: usize,
+    /// The store's lines of the memory report (arena sizes), as of the last time the kernel settled: the store is
+    /// not reachable from a computation, whose SIGUSR1 report shows them.
+    pub store_mass: Vec<mass::MassLine>,
     /// Scry gates installed by enclosing `mink`s, innermost last.
     scry: Vec<Noun>,
     /// For each frame the interpreter pushed: when and how it is collected next.
@@ -163,6 +166,7 @@ impl Context {
             timer_armed: false,
             stats: Stats::default(),
             memo_entries: cache_entries.max(2),
+            store_mass: Vec::new(),
             scry: Vec::new(),
             gc: Vec::new(),
             nesting: 0,
@@ -507,7 +511,7 @@ fn collect_with(
     gc.next = live + NURSERY_WORDS;
     if major {
         ctx.stats.major_collections += 1;
-        gc.major = MIN_MAJOR_WORDS.max(live * 2);
+        gc.major = MIN_MAJOR_WORDS.max(live + live / 2);
         ctx.stack.release_free_pages();
     }
     *ctx.gc.last_mut().expect("a frame") = gc;

@@ -179,7 +179,9 @@ impl Kernel {
     /// the caller still holds may be gone afterwards.
     pub fn save(&mut self) -> Result<(), SnapshotError> {
         self.settle(&mut ())?;
-        self.store.commit(&self.state)
+        self.store.commit(&self.state)?;
+        self.ctx.store_mass = self.store.mass();
+        Ok(())
     }
 
     /// Write the rock of the current state into `pier` (`%cram`), then save; returns the rock's path.
@@ -235,6 +237,7 @@ impl Kernel {
         held.finish(if extracted { None } else { Some(0) });
         let moved = r?;
         self.ctx.reclaim(moved, self.state.cold);
+        self.ctx.store_mass = self.store.mass();
         if moved.cold_state_moved {
             self.cold_registered = self.ctx.jets.registered();
         }

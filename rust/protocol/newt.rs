@@ -26,6 +26,9 @@ pub enum FrameError {
     ZeroLength,
     /// Reading failed.
     Io(io::Error),
+    /// The input reported [`io::ErrorKind::WouldBlock`] between frames: nothing arrived and the reader's owner was
+    /// asked to do something meanwhile (the serf's idle memory report). Nothing was consumed; read again.
+    Idle,
 }
 
 impl fmt::Display for FrameError {
@@ -39,6 +42,7 @@ impl fmt::Display for FrameError {
             FrameError::BadTag(t) => write!(f, "bad frame: version tag byte is {t:#04x}, not 0"),
             FrameError::ZeroLength => write!(f, "bad frame: body length is 0"),
             FrameError::Io(e) => write!(f, "reading a frame: {e}"),
+            FrameError::Idle => write!(f, "no frame yet"),
         }
     }
 }
@@ -64,8 +68,10 @@ impl<R: Read> NewtReader<R> {
         }
     }
 
-    /// Refill the buffer (it must be empty). Returns the number of bytes read; 0 at end of input.
-    fn fill(&mut self) -> Result<usize, FrameError> {
+    /// Refill the buffer (it must be empty). Returns the number of bytes read; 0 at end of input. `between_frames`:
+    /// nothing of the next frame has been read, so an input that would block may be reported as [`FrameError::Idle`]
+    /// (inside a frame it is waited out).
+    fn fill(&mut self, between_frames: bool) -> Result<usize, FrameError> {
         debug_assert_eq!(self.pos, self.end);
         loop {
             match self.inner.read(&mut self.buf) {
@@ -75,14 +81,24 @@ impl<R: Read> NewtReader<R> {
                     return Ok(n);
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    if between_frames {
+                        return Err(FrameError::Idle);
+                    }
+                }
                 Err(e) => return Err(FrameError::Io(e)),
             }
         }
     }
 
     /// Copy up to `want` buffered bytes into `out`, refilling once if the buffer is empty. Returns 0 at end of input.
-    fn take(&mut self, out: &mut Vec<u8>, want: usize) -> Result<usize, FrameError> {
-        if self.pos == self.end && self.fill()? == 0 {
+    fn take(
+        &mut self,
+        out: &mut Vec<u8>,
+        want: usize,
+        between_frames: bool,
+    ) -> Result<usize, FrameError> {
+        if self.pos == self.end && self.fill(between_frames)? == 0 {
             return Ok(0);
         }
         let n = want.min(self.end - self.pos);
@@ -96,7 +112,8 @@ impl<R: Read> NewtReader<R> {
         let mut header = Vec::with_capacity(HEADER_BYTES);
         while header.len() < HEADER_BYTES {
             let want = HEADER_BYTES - header.len();
-            if self.take(&mut header, want)? == 0 {
+            let between_frames = header.is_empty();
+            if self.take(&mut header, want, between_frames)? == 0 {
                 return Err(if header.is_empty() {
                     FrameError::Eof
                 } else {
@@ -121,7 +138,7 @@ impl<R: Read> NewtReader<R> {
                 body.reserve(want.min(CHUNK.max(body.len())));
             }
             let room = body.capacity() - body.len();
-            if self.take(&mut body, want.min(room))? == 0 {
+            if self.take(&mut body, want.min(room), false)? == 0 {
                 return Err(FrameError::Truncated {
                     expected: (HEADER_BYTES + len) as u64,
                     got: (HEADER_BYTES + body.len()) as u64,
@@ -178,6 +195,58 @@ mod tests {
 
     fn frames(bodies: &[&[u8]]) -> Vec<u8> {
         bodies.iter().flat_map(|b| frame(b).unwrap()).collect()
+    }
+
+    /// A reader that would block before every piece it hands out (a king slow to write).
+    struct Stutter {
+        data: Vec<u8>,
+        pos: usize,
+        step: usize,
+        blocked: bool,
+    }
+
+    impl Read for Stutter {
+        fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+            self.blocked = !self.blocked;
+            if self.blocked {
+                return Err(io::ErrorKind::WouldBlock.into());
+            }
+            let n = self.step.min(out.len()).min(self.data.len() - self.pos);
+            out[..n].copy_from_slice(&self.data[self.pos..self.pos + n]);
+            self.pos += n;
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn would_block_is_idle_only_between_frames() {
+        // Bodies of 5 bytes (a header's length) and 7; pieces of 3 bytes, each after a WouldBlock.
+        let data = frames(&[b"abcde", b"0123456"]);
+        let mut r = NewtReader::new(Stutter {
+            data,
+            pos: 0,
+            step: 3,
+            blocked: false,
+        });
+        let mut got = Vec::new();
+        let mut idles = 0;
+        while got.len() < 2 {
+            match r.read_frame() {
+                Ok(b) => got.push(b),
+                Err(FrameError::Idle) => idles += 1,
+                Err(e) => panic!("{e}"),
+            }
+        }
+        assert_eq!(got, vec![b"abcde".to_vec(), b"0123456".to_vec()]);
+        // Every piece but those inside a frame was preceded by a WouldBlock: the first frame's at least.
+        assert!(idles >= 1);
+        loop {
+            match r.read_frame() {
+                Err(FrameError::Idle) => continue,
+                Err(FrameError::Eof) => break,
+                other => panic!("{other:?}"),
+            }
+        }
     }
 
     #[test]

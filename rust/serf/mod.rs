@@ -6,6 +6,7 @@
 //! their outcomes into pleas. Diagnostics go to stderr with `\r\n` line ends.
 
 pub mod args;
+mod idle;
 mod ops;
 mod output;
 mod p1;
@@ -195,6 +196,7 @@ fn run(args: SerfArgs, input: File, output: File) -> i32 {
             state.mug
         );
     }
+    let input = idle::WatchedInput::new(input, kernel.ctx.stop.clone());
     let mut serf = Serf::new(kernel, out, args, trace);
     match p1::serve(&mut serf, input) {
         Ok(code) => code as i32,

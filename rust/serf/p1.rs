@@ -23,8 +23,10 @@ pub fn serve<R: Read>(serf: &mut Serf, input: R) -> Result<u8, Fatal> {
     )?;
     let mut reader = NewtReader::new(input);
     loop {
+        super::idle::report_if_asked(&mut serf.kernel);
         let body = match reader.read_frame() {
             Ok(b) => b,
+            Err(FrameError::Idle) => continue,
             Err(FrameError::Eof) => {
                 return Err(Fatal(
                     "the king closed the protocol pipe (end of input); exiting".into(),

@@ -21,6 +21,7 @@
 //! is used. If files exist but none is valid, loading is an error: a pier is never silently booted fresh.
 
 use super::{Moved, RootFrameCollector, SerfState, Snapshot, SnapshotError, Space};
+use crate::interpreter::mass::MassLine;
 use crate::mug::mug;
 use crate::noun::Cell;
 use crate::serial::{cue_bytes, jam_to_bytes};
@@ -291,6 +292,17 @@ impl Snapshot for JamSnapshot {
         held: &mut dyn Roots,
     ) -> Result<Moved, SnapshotError> {
         self.root.maybe_collect(stack, state, &mut (), held, true)
+    }
+
+    fn mass(&self) -> Vec<MassLine> {
+        let Some((_, slot)) = self.newest else {
+            return Vec::new();
+        };
+        let bytes = std::fs::metadata(self.slot_path(slot)).map_or(0, |m| m.len());
+        vec![MassLine {
+            name: "jam store: newest snapshot file".into(),
+            bytes,
+        }]
     }
 }
 

@@ -28,6 +28,7 @@ pub use jam::{
 pub use memory::MemorySnapshot;
 pub use pma::{collect_offline, PmaSnapshot};
 
+use crate::interpreter::mass::MassLine;
 pub use crate::interpreter::Moved;
 use crate::noun::Noun;
 use crate::stack::{NockStack, Roots};
@@ -100,6 +101,10 @@ pub trait Snapshot {
         _held: &mut dyn Roots,
     ) -> Result<Moved, SnapshotError> {
         Ok(Moved::NOTHING)
+    }
+    /// The store's lines of the memory report: what it keeps in memory and on disk.
+    fn mass(&self) -> Vec<MassLine> {
+        Vec::new()
     }
     /// True if [`Snapshot::extract`] empties the root frame after every event: then nothing that outlives an event
     /// (the memo cache) may point into it.

@@ -9,6 +9,7 @@
 
 use super::{Moved, SerfState, Snapshot, SnapshotError, Space};
 use crate::equality::NounMap;
+use crate::interpreter::mass::MassLine;
 use crate::noun::{rebuild, Alloc, Noun, Oom, ATOM_HEADER_WORDS, CELL_WORDS};
 use crate::pma::{install_fault_handler, Pma, PmaOptions};
 use crate::stack::{extract, NockStack, Roots};
@@ -279,6 +280,24 @@ impl Snapshot for PmaSnapshot {
 
     fn clears_root_frame(&self) -> bool {
         true
+    }
+
+    fn mass(&self) -> Vec<MassLine> {
+        let Some(pma) = &self.pma else {
+            return Vec::new();
+        };
+        let s = pma.stats();
+        let line = |name: &str, bytes: u64| MassLine {
+            name: format!("arena: {name}"),
+            bytes,
+        };
+        vec![
+            line("file (mapped)", s.mapped_bytes),
+            line("in use", s.bytes_in_use),
+            line("live after its last collection", s.live_after_gc),
+            line("allocated since its last collection", s.alloc_since_gc),
+            line("dirty since the last save", s.dirty_pages * 4096),
+        ]
     }
 }
 

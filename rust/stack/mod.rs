@@ -14,6 +14,7 @@
 //! can also be *collected* in place ([`NockStack::collect_top`]), which lets a long-running frame (a tail-call loop)
 //! run in constant space. Exhaustion is an error ([`Oom`]), never an abort.
 
+mod compact;
 mod copy;
 mod extract;
 
@@ -183,6 +184,25 @@ impl NockStack {
         (a.min(b), a.max(b))
     }
 
+    /// Bytes of the stack's memory that are resident (for memory reports; asks the kernel about every page).
+    pub fn resident_bytes(&self) -> u64 {
+        const PAGE: usize = 4096;
+        let pages = (self.words * 8).div_ceil(PAGE);
+        let mut v = vec![0u8; pages];
+        // SAFETY: `start` is page-aligned (mmap) and the range is our own mapping; `v` has one byte per page.
+        let r = unsafe {
+            libc::mincore(
+                self.start as *mut libc::c_void,
+                self.words * 8,
+                v.as_mut_ptr(),
+            )
+        };
+        if r != 0 {
+            return 0;
+        }
+        v.iter().filter(|&&b| b & 1 == 1).count() as u64 * PAGE as u64
+    }
+
     /// Bytes of the free gap that may be resident although nothing uses them (beyond the margins).
     pub fn releasable_bytes(&self) -> u64 {
         let (lo, hi) = self.gap();
@@ -203,17 +223,20 @@ impl NockStack {
             return;
         }
         let advise = |from: u64, to: u64| {
+            // madvise wants a page-aligned start; the end may be anywhere (the last page is included).
+            let from = from.next_multiple_of(PAGE);
             if to > from {
                 // SAFETY: [from, to) lies inside the free gap of our own mapping (between the current frame's stack
                 // and allocation pointers, minus margins): no live noun or work item is in it, so discarding its
                 // contents is harmless; the mapping stays valid and reads back as zero.
-                unsafe {
+                let r = unsafe {
                     libc::madvise(
                         from as *mut libc::c_void,
                         (to - from) as usize,
                         libc::MADV_DONTNEED,
-                    );
-                }
+                    )
+                };
+                debug_assert_eq!(r, 0, "madvise: {}", std::io::Error::last_os_error());
             }
         };
         advise(west_from, self.touched_lo.min(east_to));
@@ -661,10 +684,28 @@ impl NockStack {
     }
 
     /// Collect the current frame in place: keep only what is reachable from the frame's own stack words and from
-    /// `extra` roots, and free the rest. Every live object is copied twice (out into the free gap, then back to the
-    /// start of the allocation area). Returns the number of words still allocated in the frame.
+    /// `extra` roots, and free the rest. The live objects are compacted where they are (mark, then slide toward the
+    /// start of the allocation area), so no memory beyond the frame's own is needed. Returns the number of words still
+    /// allocated in the frame.
     pub fn collect_top<R: Roots + ?Sized>(&mut self, extra: &mut R) -> Result<usize, Oom> {
-        self.collect_young(0, extra)
+        self.note_low_water();
+        let (lo, hi) = self.frame_alloc_range();
+        let mut stack_words = FrameWords(self.frame_stack_words() as *mut [u64]);
+        let mut pinned = self.pinned;
+        let mut work = Vec::new();
+        let (edge, kept) = compact::compact(
+            lo,
+            hi,
+            self.f.west,
+            &mut (&mut stack_words, &mut *extra, &mut pinned),
+            &mut work,
+        );
+        self.pinned = pinned;
+        self.copied_words += kept;
+        self.f.ap = edge as *mut u64;
+        self.disturb_top();
+        self.note_low_water();
+        Ok(self.frame_alloc_words())
     }
 
     /// A minor collection of the current frame: the first `old_words` words of its allocations (what survived its last

@@ -391,7 +391,17 @@ fn resident(addr: u64) -> bool {
 /// Popping a frame that touched a lot of memory gives the pages back; the margins next to what is in use stay.
 #[test]
 fn large_pops_give_pages_back() {
+    // An east frame (allocating upward from the low end) and a west one (downward from the high end).
+    for depth in [1, 2] {
+        large_pop_gives_pages_back(depth);
+    }
+}
+
+fn large_pop_gives_pages_back(depth: usize) {
     let mut s = NockStack::new(1 << 30).unwrap();
+    for _ in 1..depth {
+        s.push_frame().unwrap();
+    }
     s.push_frame().unwrap();
     let mut probe = Noun::ZERO;
     for i in 0..(8 << 20) / 3 {
@@ -410,4 +420,94 @@ fn large_pops_give_pages_back() {
         T(&mut s, &[D(i), D(i + 1)]).unwrap();
     }
     s.pop_frame();
+}
+
+/// Major collections compact in place: random DAGs (shared cells, big atoms) interleaved with garbage keep their
+/// values, their sharing and their allocation order, in east and west frames, and only what is live stays allocated.
+#[test]
+fn compaction_keeps_values_sharing_and_order() {
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    let mut rand = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    for depth in 0..3 {
+        let mut s = NockStack::new(64 << 20).unwrap();
+        for _ in 0..depth {
+            s.push_frame().unwrap();
+        }
+        let mut pool: Vec<Noun> = Vec::new();
+        let mut roots: Vec<Noun> = Vec::new();
+        for i in 0..20_000u64 {
+            let r = rand();
+            let n = match r % 4 {
+                0 => big(&mut s, r >> 8),
+                1 | 2 if pool.len() > 1 => {
+                    let a = pool[(rand() % pool.len() as u64) as usize];
+                    let b = pool[(rand() % pool.len() as u64) as usize];
+                    Cell::new(&mut s, a, b).unwrap().as_noun()
+                }
+                _ => T(&mut s, &[D(i), D(r >> 2)]).unwrap(),
+            };
+            // Most of it becomes garbage; some is kept as roots.
+            if r % 7 == 0 {
+                roots.push(n);
+            }
+            pool.push(n);
+            if pool.len() > 64 {
+                pool.remove((rand() % 64) as usize);
+            }
+        }
+        let texts: Vec<String> = roots.iter().map(|n| format!("{n}")).collect();
+        let shared = |roots: &[Noun]| -> Vec<bool> {
+            roots
+                .windows(2)
+                .map(|w| match (w[0].as_cell(), w[1].as_cell()) {
+                    (Some(a), Some(b)) => a.head().same(b.head()),
+                    _ => false,
+                })
+                .collect()
+        };
+        let sharing = shared(&roots);
+        let order: Vec<bool> = roots
+            .windows(2)
+            .map(|w| s.allocated_before_in_top(w[0].addr(), w[1].addr()))
+            .collect();
+        let before = s.frame_alloc_words();
+        let after = s.collect_top(&mut roots).unwrap();
+        assert!(after < before, "garbage freed: {before} -> {after}");
+        let reached: usize = {
+            let mut seen = std::collections::HashSet::new();
+            let mut todo = roots.clone();
+            let mut words = 0;
+            while let Some(n) = todo.pop() {
+                if !n.is_allocated() || !seen.insert(n.raw()) {
+                    continue;
+                }
+                match n.as_cell() {
+                    Some(c) => {
+                        words += CELL_WORDS;
+                        todo.push(c.head());
+                        todo.push(c.tail());
+                    }
+                    None => words += 2 + n.as_atom().unwrap().words().len(),
+                }
+            }
+            words
+        };
+        assert_eq!(after, reached, "exactly the live words are kept");
+        let now: Vec<String> = roots.iter().map(|n| format!("{n}")).collect();
+        assert_eq!(now, texts);
+        assert_eq!(shared(&roots), sharing);
+        let order_now: Vec<bool> = roots
+            .windows(2)
+            .map(|w| s.allocated_before_in_top(w[0].addr(), w[1].addr()))
+            .collect();
+        assert_eq!(order_now, order, "allocation order kept");
+        // The frame is usable afterwards.
+        let extra = T(&mut s, &[roots[0], D(1)]).unwrap();
+        assert_eq!(format!("{}", extra.head().unwrap()), texts[0]);
+    }
 }

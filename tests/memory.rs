@@ -1,0 +1,110 @@
+//! Memory bounds of one long computation: garbage made anywhere in it is collected, so a computation whose live
+//! data is small completes in a small loom however much it allocates over its life.
+//!
+//! Needs `ivory.pill` (skips otherwise): `cargo test --release --test memory`.
+
+use mars::kernel::{new_context, Kernel};
+use mars::noun::{cord, D, T};
+use mars::snapshot::MemorySnapshot;
+use mars::test_support::{pills_dir, read_shared};
+
+/// A kernel of ivory.pill (the Hoon compiler) in a NockStack of `2^loom` bytes.
+fn ivory(loom: u32) -> Option<Kernel> {
+    let bytes = read_shared(&pills_dir().join("ivory.pill"))?;
+    let mut k = Kernel::new(
+        new_context(1 << loom, 1000).unwrap(),
+        Box::new(MemorySnapshot::new()),
+    );
+    k.boot_ivory(&bytes).unwrap();
+    k.settle(&mut ()).unwrap();
+    Some(k)
+}
+
+/// `benches/data/library.hoon` (a 499-line library core) compiled `times` times over in one computation, each
+/// compile's product reduced to its mug; returns the number of compiles and the sum of their mugs.
+const COMPILE_REPEATEDLY: &str = "\
+|=  [times=@ud txt=@t]
+=|  [n=@ud sum=@ud]
+|-  ^-  [@ud @ud]
+?:  =(n times)  [n sum]
+=/  m  (mug q:(slap !>(..ride) (ream txt)))
+$(n +(n), sum (add sum m))";
+
+fn compile_library(k: &mut Kernel, times: u64) -> (u64, u64) {
+    let src = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/data/library.hoon"),
+    )
+    .unwrap();
+    let gate = k.wish(COMPILE_REPEATEDLY).expect("the gate compiles");
+    let txt = cord(&mut k.ctx.stack, &src).unwrap();
+    let sample = T(&mut k.ctx.stack, &[D(times), txt]).unwrap();
+    let product = mars::interpreter::slam(&mut k.ctx, gate, sample).unwrap_or_else(|e| {
+        panic!(
+            "%{} after {} collections",
+            e.mote.name(),
+            k.ctx.stats.collections
+        )
+    });
+    let c = product.as_cell().expect("[n sum]");
+    (c.head().as_u64().unwrap(), c.tail().as_u64().unwrap())
+}
+
+/// A loom that holds ivory and one compile's live data, but nowhere near everything the compiles allocate.
+const LOOM: u32 = 26;
+const TIMES: u64 = 24;
+
+#[test]
+fn repeated_compiles_in_one_computation_fit_a_small_loom() {
+    let Some(mut small) = ivory(LOOM) else {
+        return;
+    };
+    let (n, sum) = compile_library(&mut small, TIMES);
+    assert_eq!(n, TIMES);
+    let copied_mib = small.ctx.stack.copied_words >> 17;
+    // A collection starts when a frame has allocated a nursery (8 MiB) since its last one, so more than
+    // 2^LOOM / 8 MiB of them means the compiles allocated more than the whole loom.
+    assert!(
+        small.ctx.stats.collections > (1 << LOOM) / (8 << 20),
+        "only {} collections",
+        small.ctx.stats.collections
+    );
+    // The same product as in a loom with room to spare: collection changed nothing the computation sees.
+    let mut big = ivory(31).unwrap();
+    assert_eq!(compile_library(&mut big, TIMES), (n, sum));
+    eprintln!(
+        "{TIMES} compiles in a {} MiB loom: {} collections ({} major), {copied_mib} MiB copied, peak {} MiB",
+        1 << (LOOM - 20),
+        small.ctx.stats.collections,
+        small.ctx.stats.major_collections,
+        small.ctx.stack.peak_bytes() >> 20
+    );
+}
+
+/// `mars boot --stats`: the serf answers SIGUSR1 while idle with its memory report (NockStack, caches, arena,
+/// resident memory), and the driver prints the serf's resident memory and the arena file's size.
+#[test]
+fn boot_stats_prints_the_idle_serfs_memory_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let pier = dir.path().join("pier");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_mars"))
+        .args(["boot", "--no-start", "--stats", "--pier"])
+        .arg(&pier)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    for want in [
+        "idle at event",
+        "mass: nockstack: in use",
+        "mass: nockstack: frame 0",
+        "mass: memo cache across events",
+        "mass: arena: in use",
+        "mass: process: peak resident",
+        "stats: after boot: serf resident",
+        "stats: before exit: serf resident",
+    ] {
+        assert!(err.contains(want), "no {want:?} in:\n{err}");
+    }
+    // Once after the boot and once before exit.
+    assert_eq!(err.matches("memory report").count(), 2, "{err}");
+}
