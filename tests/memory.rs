@@ -10,9 +10,14 @@ use mars::test_support::{pills_dir, read_shared};
 
 /// A kernel of ivory.pill (the Hoon compiler) in a NockStack of `2^loom` bytes.
 fn ivory(loom: u32) -> Option<Kernel> {
+    ivory_with_cache(loom, 1000)
+}
+
+/// The same with room for `entries` memo entries (the `%memo` trie keeps up to that many per computation).
+fn ivory_with_cache(loom: u32, entries: usize) -> Option<Kernel> {
     let bytes = read_shared(&pills_dir().join("ivory.pill"))?;
     let mut k = Kernel::new(
-        new_context(1 << loom, 1000).unwrap(),
+        new_context(1 << loom, entries).unwrap(),
         Box::new(MemorySnapshot::new()),
     );
     k.boot_ivory(&bytes).unwrap();
@@ -61,10 +66,10 @@ fn repeated_compiles_in_one_computation_fit_a_small_loom() {
     let (n, sum) = compile_library(&mut small, TIMES);
     assert_eq!(n, TIMES);
     let copied_mib = small.ctx.stack.copied_words >> 17;
-    // A collection starts when a frame has allocated a nursery (8 MiB) since its last one, so more than
-    // 2^LOOM / 8 MiB of them means the compiles allocated more than the whole loom.
+    // A collection starts when a frame has allocated a nursery since its last one, and a small loom's nursery is
+    // 1/32 of it, so more than 32 of them means the compiles allocated more than the whole loom.
     assert!(
-        small.ctx.stats.collections > (1 << LOOM) / (8 << 20),
+        small.ctx.stats.collections > 32,
         "only {} collections",
         small.ctx.stats.collections
     );
@@ -107,4 +112,25 @@ fn boot_stats_prints_the_idle_serfs_memory_report() {
     }
     // Once after the boot and once before exit.
     assert_eq!(err.matches("memory report").count(), 2, "{err}");
+}
+
+/// A computation that memoises (`~+`, Nock's `%memo` hint) more than the loom holds: the trie is bounded by memory,
+/// not only by its entry count, and gives way (a generation at a time) before the computation runs out of memory.
+#[test]
+fn the_memo_trie_gives_way_before_the_loom_fills() {
+    // Entries enough that only memory can bound the trie: 3,000 values of about 24 KiB each (72 MiB) in 64 MiB.
+    let Some(mut k) = ivory_with_cache(26, 1_000_000) else {
+        return;
+    };
+    let hoon = "\
+=|  [i=@ud sum=@ud]
+|-  ^-  @ud
+?:  =(i 3.000)  sum
+=/  l  ~+((reap 1.000 i))
+$(i +(i), sum (add sum (lent l)))";
+    let product = k
+        .wish(hoon)
+        .unwrap_or_else(|e| panic!("%{}", e.mote.name()));
+    assert_eq!(product.as_u64(), Some(3_000_000));
+    assert!(k.ctx.stats.memo_drops > 0, "the trie was trimmed");
 }

@@ -43,13 +43,18 @@ const PAIRS_BEFORE_MEMO: usize = 4096;
 /// copies of one battery need not share in the same places, so a plain tree walk can visit a shared subtree once per
 /// path to it (exponentially often). The answer is the conjunction over all pairs, so a pair seen once need never be
 /// walked again; small comparisons skip the bookkeeping.
-#[derive(Default)]
-struct SeenPairs {
+struct SeenPairs<'a> {
     walked: usize,
-    seen: rustc_hash::FxHashSet<(u64, u64)>,
+    seen: &'a mut PairSet,
 }
 
-impl SeenPairs {
+type PairSet = rustc_hash::FxHashSet<(u64, u64)>;
+
+impl<'a> SeenPairs<'a> {
+    fn new(seen: &'a mut PairSet) -> SeenPairs<'a> {
+        SeenPairs { walked: 0, seen }
+    }
+
     /// True the first time the pair of cells `(a, b)` is offered (or while the comparison is still small).
     #[inline]
     fn first_visit(&mut self, a: Noun, b: Noun) -> bool {
@@ -63,7 +68,8 @@ pub fn noun_eq(a: Noun, b: Noun) -> bool {
     if let Some(v) = quick(a, b) {
         return v;
     }
-    let mut seen = SeenPairs::default();
+    let mut set = PairSet::default();
+    let mut seen = SeenPairs::new(&mut set);
     let mut todo: Vec<(Noun, Noun)> = vec![(a, b)];
     while let Some((x, y)) = todo.pop() {
         match quick(x, y) {
@@ -112,11 +118,52 @@ pub fn unify(stack: &NockStack, a: &mut Noun, b: &mut Noun) -> bool {
     if mug(*a) != mug(*b) {
         return false;
     }
-    let mut seen = SeenPairs::default();
-    let mut todo = vec![Step::Compare(
+    // The walk's work list and pair set are reused from call to call (unify runs millions of times per boot, on
+    // memo keys and batteries): no allocation for small comparisons, no regrowing the set for large ones.
+    SCRATCH.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut scratch) => {
+            let Scratch { todo, seen } = &mut *scratch;
+            let same = unify_walk(stack, a, b, todo, seen);
+            todo.clear();
+            if !seen.is_empty() {
+                if seen.capacity() > SCRATCH_PAIRS_KEPT {
+                    *seen = PairSet::default();
+                } else {
+                    seen.clear();
+                }
+            }
+            same
+        }
+        Err(_) => unify_walk(stack, a, b, &mut Vec::new(), &mut PairSet::default()),
+    })
+}
+
+/// The reusable working memory of [`unify`].
+#[derive(Default)]
+struct Scratch {
+    todo: Vec<Step>,
+    seen: PairSet,
+}
+
+/// A pair set larger than this is freed after its comparison rather than kept for the next one.
+const SCRATCH_PAIRS_KEPT: usize = 1 << 16;
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
+}
+
+fn unify_walk(
+    stack: &NockStack,
+    a: &mut Noun,
+    b: &mut Noun,
+    todo: &mut Vec<Step>,
+    set: &mut PairSet,
+) -> bool {
+    let mut seen = SeenPairs::new(set);
+    todo.push(Step::Compare(
         Slot { ptr: a, holder: 0 },
         Slot { ptr: b, holder: 0 },
-    )];
+    ));
     while let Some(step) = todo.pop() {
         match step {
             Step::Merge(x, y) => merge(stack, x, y),

@@ -59,8 +59,10 @@ pub struct Stats {
 /// A collection that leaves less than this fraction (1/n) of the NockStack free drops the memo trie.
 const MEMO_DROP_FREE_FRACTION: usize = 4;
 
-/// Words a frame allocates between two of its collections (its nursery).
+/// Words a frame allocates between two of its collections (its nursery), at most; and at most this fraction (1/n)
+/// of the NockStack, so that a small loom is collected (and its memo trie dropped) before it fills.
 const NURSERY_WORDS: usize = 1 << 20;
+const NURSERY_STACK_FRACTION: usize = 32;
 /// Words of survivors a frame may accumulate before a collection looks at all of its memory again (a major one).
 const MIN_MAJOR_WORDS: usize = 4 << 20;
 
@@ -78,11 +80,19 @@ struct FrameGc {
 }
 
 impl FrameGc {
-    const FRESH: FrameGc = FrameGc {
-        old: 0,
-        next: NURSERY_WORDS,
-        major: MIN_MAJOR_WORDS,
-    };
+    /// The schedule of a frame just pushed on `stack`.
+    fn fresh(stack: &NockStack) -> FrameGc {
+        let nursery = nursery_words(stack);
+        FrameGc {
+            old: 0,
+            next: nursery,
+            major: MIN_MAJOR_WORDS.min(4 * nursery),
+        }
+    }
+}
+
+fn nursery_words(stack: &NockStack) -> usize {
+    NURSERY_WORDS.min(stack.size_bytes() / 8 / NURSERY_STACK_FRACTION)
 }
 /// Native stack the interpreter's nested entries (jets calling back into Nock) may use unless told otherwise
 /// ([`Context::set_native_stack_budget`]): safe on any thread with the default 2 MiB stack.
@@ -331,13 +341,13 @@ fn run(ctx: &mut Context, sub: Noun, fol: Noun, scry_gate: Option<Noun>) -> Resu
     };
     let started = (|| -> Result<(), Oom> {
         ctx.stack.push_frame()?;
-        ctx.gc.push(FrameGc::FRESH);
+        ctx.gc.push(FrameGc::fresh(&ctx.stack));
         ctx.stack.push(OP_DONE)?;
         if let Some(gate) = scry_gate {
             ctx.stack.push(OP_MINK)?;
             ctx.scry.push(gate);
             ctx.stack.push_frame()?;
-            ctx.gc.push(FrameGc::FRESH);
+            ctx.gc.push(FrameGc::fresh(&ctx.stack));
             ctx.stack.push(OP_FRAME_END)?;
         }
         Ok(())
@@ -361,6 +371,9 @@ fn run(ctx: &mut Context, sub: Noun, fol: Noun, scry_gate: Option<Noun>) -> Resu
                     // Vere), so it is not copied out with the product.
                     ctx.stack.set_pinned(Noun::ZERO);
                 }
+                if ctx.stack.frame_alloc_words() > LARGE_POP_WORDS {
+                    compact_before_pop(ctx, &mut product);
+                }
                 if ctx.pop_preserving(&mut product).is_err() {
                     ctx.restore(entry);
                     return Err(meme);
@@ -383,6 +396,21 @@ fn run(ctx: &mut Context, sub: Noun, fol: Noun, scry_gate: Option<Noun>) -> Resu
             },
         }
     }
+}
+
+/// A frame that has allocated more than this many words is compacted before its product is copied out of it.
+const LARGE_POP_WORDS: usize = 4 << 20;
+
+/// Compact a large frame around its product and give its free pages back before the product is copied into the
+/// parent: resident memory at the pop is then the product twice, not the product twice plus the frame's garbage
+/// (the end of a boot's lifecycle copies a whole kernel out of a frame that also holds everything it compiled).
+#[cold]
+fn compact_before_pop(ctx: &mut Context, product: &mut Noun) {
+    let mut scry = std::mem::take(&mut ctx.scry);
+    if ctx.collect_top(&mut (&mut *product, &mut scry)).is_ok() {
+        ctx.stack.release_free_pages();
+    }
+    ctx.scry = scry;
 }
 
 enum Step {
@@ -508,10 +536,11 @@ fn collect_with(
     }
     ctx.stats.collections += 1;
     gc.old = live;
-    gc.next = live + NURSERY_WORDS;
+    let nursery = nursery_words(&ctx.stack);
+    gc.next = live + nursery;
     if major {
         ctx.stats.major_collections += 1;
-        gc.major = MIN_MAJOR_WORDS.max(live + live / 2);
+        gc.major = MIN_MAJOR_WORDS.min(4 * nursery).max(live + live / 2);
         ctx.stack.release_free_pages();
     }
     *ctx.gc.last_mut().expect("a frame") = gc;
@@ -946,7 +975,7 @@ fn scry(ctx: &mut Context, r: Noun, path: Noun) -> Result<Step, Halt> {
     ctx.stack.push(gate.raw())?;
     push3(&mut ctx.stack, r, path, OP_12_SCRY)?;
     ctx.stack.push_frame()?;
-    ctx.gc.push(FrameGc::FRESH);
+    ctx.gc.push(FrameGc::fresh(&ctx.stack));
     ctx.stack.push(OP_FRAME_END)?;
     let sample = Cell::new(&mut ctx.stack, r, path)?.as_noun();
     let (sub, fol) = slam_formula(&mut ctx.stack, gate, sample)?;

@@ -126,6 +126,16 @@ pub fn type_line(h: &mut HeapAlloc, line: &str) -> Result<Vec<Noun>, Oom> {
     Ok(ova)
 }
 
+/// Dill input erasing the `chars` characters before the cursor (one `%bac` belt each): what a user does after a
+/// line whose event crashed, since the dojo keeps the text of a line it could not take.
+pub fn erase_chars(h: &mut HeapAlloc, chars: usize) -> Result<Vec<Noun>, Oom> {
+    let term = term_wire(h)?;
+    let bac = T(h, &[tas("bac"), D(0)])?;
+    let card = T(h, &[tas("belt"), bac])?;
+    let ovum = T(h, &[term, card])?;
+    Ok(vec![ovum; chars])
+}
+
 /// The text a list of effects draws on terminals: one string per `%put`/`%lin` line or `%klr` styled text of every
 /// `%blit` effect (nested `%mor` lists flattened), in order.
 pub fn blit_text(effects: Noun) -> Vec<String> {

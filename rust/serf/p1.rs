@@ -35,6 +35,8 @@ pub fn serve<R: Read>(serf: &mut Serf, input: R) -> Result<u8, Fatal> {
             Err(e) => return Err(Fatal(e.to_string())),
         };
         let noun = serf.cue(&body)?;
+        // The frame's bytes are not needed once cued (a %play of a pill's boot events holds megabytes).
+        drop(body);
         let writ = Writ::decode(noun).map_err(|e| Fatal(format!("bad writ: {e}")))?;
         let plea = match writ {
             Writ::Live(Live::Exit(code)) => return Ok(code),

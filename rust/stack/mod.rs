@@ -76,7 +76,7 @@ pub struct NockStack {
 
 /// Bytes at each end of the free gap kept mapped when its pages are given back: where the next allocations and work
 /// items go.
-const RELEASE_MARGIN_BYTES: u64 = 4 << 20;
+const RELEASE_MARGIN_BYTES: u64 = 1 << 20;
 /// Touched bytes in the free gap beyond the margins that make a large pop give pages back.
 const RELEASE_AFTER_POP_BYTES: u64 = 32 << 20;
 
