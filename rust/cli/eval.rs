@@ -2,10 +2,11 @@
 
 use super::input::{read_file, NounSource};
 use crate::interpreter::{nock, signals};
-use crate::kernel::new_context;
+use crate::kernel::arvo::render_trace_lines;
+use crate::kernel::{new_context, FAILURE_LINES};
 use crate::serial::cue_bytes;
 use crate::stack::DEFAULT_STACK_BYTES;
-use crate::text::urbit::render_trace_entry;
+use crate::text::urbit::bound_lines;
 use crate::text::Print;
 use clap::Args;
 use std::io::Write;
@@ -84,14 +85,17 @@ pub fn eval(args: EvalArgs) -> Result<i32, String> {
     match result {
         Ok(product) => {
             let mut out = std::io::stdout().lock();
-            writeln!(out, "{}", Print(product)).map_err(|e| format!("writing stdout: {e}"))?;
+            writeln!(out, "{}", Print(product)).map_err(super::out::stdout_error)?;
             Ok(0)
         }
         Err(e) => {
-            eprintln!("bail: {}", e.mote);
-            for entry in crate::noun::list_iter(e.trace).flatten() {
-                eprintln!("{}", render_trace_entry(entry));
+            // As a goof is printed: the outermost entry first, the innermost just above the mote.
+            let mut lines = render_trace_lines(&mut ctx, e.trace);
+            lines.reverse();
+            for line in bound_lines(lines, FAILURE_LINES) {
+                eprintln!("{line}");
             }
+            eprintln!("bail: {}", e.mote);
             Ok(1)
         }
     }

@@ -1,10 +1,11 @@
 //! `mars mug`, `mars jam`, `mars cue`: make nouns visible.
 
-use super::input::{decode_hex, encode_hex, read_file, NounInput};
+use super::input::{cue_exact, decode_hex, encode_hex, read_file, NounInput};
+use super::out::stdout_error;
 use crate::noun::Noun;
-use crate::serial::{cue_bytes, jam_to_bytes};
+use crate::serial::jam_to_bytes;
 use crate::stack::{NockStack, DEFAULT_STACK_BYTES};
-use crate::text::Print;
+use crate::text::{print_bounded, Print};
 use clap::Args;
 use std::collections::HashSet;
 use std::io::Write;
@@ -36,6 +37,10 @@ pub struct CueArgs {
     /// Print counts, byte size and mug instead of the noun.
     #[arg(long)]
     summary: bool,
+    /// Print at most this many bytes of the noun (0: no limit); a noun that prints longer is cut, with a note on
+    /// stderr and exit status 1. Jams of big shared nouns print many times their size (a pill prints gigabytes).
+    #[arg(long, value_name = "BYTES", default_value_t = 1 << 20)]
+    max_bytes: usize,
 }
 
 pub(crate) fn new_stack() -> Result<NockStack, String> {
@@ -44,7 +49,7 @@ pub(crate) fn new_stack() -> Result<NockStack, String> {
 
 fn print_line(s: std::fmt::Arguments) -> Result<i32, String> {
     let mut out = std::io::stdout().lock();
-    writeln!(out, "{s}").map_err(|e| format!("writing stdout: {e}"))?;
+    writeln!(out, "{s}").map_err(super::out::stdout_error)?;
     Ok(0)
 }
 
@@ -67,7 +72,7 @@ pub fn cue(args: CueArgs) -> Result<i32, String> {
         _ => return Err("give a FILE or --hex HEX".into()),
     };
     let mut stack = new_stack()?;
-    let n = cue_bytes(&mut stack, &bytes).map_err(|e| e.to_string())?;
+    let n = cue_exact(&mut stack, &bytes)?;
     if args.summary {
         let s = summarize(n);
         print_line(format_args!(
@@ -77,8 +82,26 @@ pub fn cue(args: CueArgs) -> Result<i32, String> {
             bytes.len(),
             crate::mug::mug(n)
         ))
+    } else if args.max_bytes == 0 {
+        let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+        writeln!(out, "{}", Print(n)).map_err(stdout_error)?;
+        out.flush().map_err(stdout_error)?;
+        Ok(0)
     } else {
-        print_line(format_args!("{}", Print(n)))
+        let text = print_bounded(n, args.max_bytes);
+        print_line(format_args!("{text}"))?;
+        if text.len() > args.max_bytes {
+            let s = summarize(n);
+            eprintln!(
+                "mars: cue: output cut after {} bytes; the noun prints longer ({} cells, {} atoms when shared \
+                 subtrees are counted once): see --summary, or give --max-bytes 0 for all of it",
+                args.max_bytes,
+                s.cells,
+                s.atoms
+            );
+            return Ok(1);
+        }
+        Ok(0)
     }
 }
 

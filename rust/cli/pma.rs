@@ -1,5 +1,6 @@
 //! `mars pma inspect|check|gc PIER`: look inside a pier's persistent arena.
 
+use super::out::outln;
 use crate::pma::{Pma, PmaOptions};
 use crate::snapshot::{collect_offline, PmaSnapshot};
 use clap::{Args, Subcommand};
@@ -26,7 +27,7 @@ pub fn pma(a: PmaArgs) -> Result<i32, String> {
         PmaCmd::Inspect { pier } => {
             let dir = PmaSnapshot::new(&pier, true).dir().to_path_buf();
             let report = Pma::inspect(&dir).map_err(|e| e.to_string())?;
-            println!("{report}");
+            outln!("{report}")?;
             Ok(0)
         }
         PmaCmd::Check { pier } => {
@@ -37,7 +38,7 @@ pub fn pma(a: PmaArgs) -> Result<i32, String> {
             let mut pma = Pma::open(&dir, &PmaOptions::default()).map_err(|e| e.to_string())?;
             let r = pma.check();
             let s = pma.stats();
-            println!(
+            outln!(
                 "check {}: {} pages, {} blocks, {} errors; {} bytes in use in {} blocks, generation {}",
                 dir.display(),
                 r.pages_checked,
@@ -46,11 +47,11 @@ pub fn pma(a: PmaArgs) -> Result<i32, String> {
                 s.bytes_in_use,
                 s.blocks_in_use,
                 s.generation
-            );
+            )?;
             if r.is_clean() {
                 Ok(0)
             } else {
-                println!("first error: {}", r.first_error);
+                outln!("first error: {}", r.first_error)?;
                 Ok(1)
             }
         }
@@ -60,7 +61,7 @@ pub fn pma(a: PmaArgs) -> Result<i32, String> {
                 return Err(format!("{}: no persistent arena here", dir.display()));
             }
             let s = collect_offline(&pier)?;
-            println!(
+            outln!(
                 "gc: freed {} blocks ({} bytes); live {} blocks ({} bytes); {} pages released; {:.1} ms",
                 s.blocks_freed,
                 s.bytes_freed,
@@ -68,7 +69,7 @@ pub fn pma(a: PmaArgs) -> Result<i32, String> {
                 s.bytes_live,
                 s.pages_released,
                 s.nanos as f64 / 1e6
-            );
+            )?;
             Ok(0)
         }
     }

@@ -14,8 +14,12 @@ use std::time::Instant;
 
 #[derive(Args)]
 pub struct WishArgs {
-    /// Hoon to compile and evaluate against the kernel, e.g. '(add 2 2)'.
-    #[arg(required_unless_present = "batch", conflicts_with = "batch")]
+    /// Hoon to compile and evaluate against the kernel, e.g. '(add 2 2)'; - reads it from stdin.
+    #[arg(
+        required_unless_present = "batch",
+        conflicts_with = "batch",
+        allow_hyphen_values = true
+    )]
     hoon: Option<String>,
     /// Evaluate every line of FILE (`-` for stdin) as an expression, one kernel load for all: one output line per
     /// expression, its product or `bail: %MOTE`. Blank lines are skipped.
@@ -69,10 +73,14 @@ pub fn wish(a: WishArgs) -> Result<i32, String> {
         }
         return Ok(if k.ctx.jets.mismatches > 0 { 1 } else { code });
     }
-    let hoon = a.hoon.as_deref().unwrap_or_default();
-    let mut product = match k.wish(hoon) {
+    let hoon = match a.hoon.as_deref() {
+        Some("-") => read_text("-")?,
+        h => h.unwrap_or_default().to_string(),
+    };
+    // A trailing newline (`echo ... | mars wish -`) is not part of the expression.
+    let mut product = match k.wish(hoon.trim_end()) {
         Ok(p) => p,
-        Err(e) => return Ok(bail(&e)),
+        Err(e) => return Ok(bail(&mut k, e)),
     };
     let sample = match (&a.slam, &a.slam_hex, &a.slam_jam) {
         (Some(t), _, _) => Some(parse_noun(&mut k.ctx.stack, t).map_err(|e| e.to_string())?),
@@ -87,12 +95,11 @@ pub fn wish(a: WishArgs) -> Result<i32, String> {
     if let Some(s) = sample {
         product = match slam(&mut k.ctx, product, s) {
             Ok(p) => p,
-            Err(e) => return Ok(bail(&e)),
+            Err(e) => return Ok(bail(&mut k, e)),
         };
     }
     let eval = t.elapsed();
-    writeln!(std::io::stdout().lock(), "{}", Print(product))
-        .map_err(|e| format!("writing stdout: {e}"))?;
+    writeln!(std::io::stdout().lock(), "{}", Print(product)).map_err(super::out::stdout_error)?;
     if a.stats {
         report(&k, load, eval);
     }
@@ -126,14 +133,7 @@ fn report(k: &Kernel, load: std::time::Duration, eval: std::time::Duration) {
 /// frame of its own, freed after its line is printed (with whatever it registered), so memory does not grow with the
 /// number of lines. Exit status 1 if any expression bailed.
 fn batch(k: &mut Kernel, file: &str) -> Result<i32, String> {
-    let text = if file == "-" {
-        let mut s = String::new();
-        std::io::Read::read_to_string(&mut std::io::stdin().lock(), &mut s)
-            .map_err(|e| format!("reading stdin: {e}"))?;
-        s
-    } else {
-        std::fs::read_to_string(file).map_err(|e| format!("{file}: {e}"))?
-    };
+    let text = read_text(file)?;
     let mut out = std::io::stdout().lock();
     let mut code = 0;
     for line in text.lines().filter(|l| !l.trim().is_empty()) {
@@ -151,16 +151,22 @@ fn batch(k: &mut Kernel, file: &str) -> Result<i32, String> {
         };
         // Through the context, so that the dashboard forgets registrations in the freed frame.
         k.ctx.restore(before);
-        writeln!(out, "{shown}").map_err(|e| format!("writing stdout: {e}"))?;
+        writeln!(out, "{shown}").map_err(super::out::stdout_error)?;
     }
-    out.flush().map_err(|e| format!("writing stdout: {e}"))?;
+    out.flush().map_err(super::out::stdout_error)?;
     Ok(code)
 }
 
-fn bail(e: &crate::interpreter::Error) -> i32 {
-    eprintln!("bail: {}", e.mote);
-    for entry in crate::noun::list_iter(e.trace).flatten() {
-        eprintln!("{}", crate::text::urbit::render_trace_entry(entry));
+/// The text of `file`, or of stdin for `-`.
+fn read_text(file: &str) -> Result<String, String> {
+    String::from_utf8(read_file(file)?).map_err(|_| format!("{file}: not UTF-8 text"))
+}
+
+/// Report a failure as `urbit eval` does: the rendered trace, then `bail: %MOTE`. Exit status 1.
+fn bail(k: &mut Kernel, e: crate::interpreter::Error) -> i32 {
+    for line in k.failure_lines(e) {
+        eprintln!("{line}");
     }
+    eprintln!("bail: {}", e.mote);
     1
 }
