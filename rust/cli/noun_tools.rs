@@ -72,7 +72,10 @@ pub fn cue(args: CueArgs) -> Result<i32, String> {
         _ => return Err("give a FILE or --hex HEX".into()),
     };
     let mut stack = new_stack()?;
-    let n = cue_exact(&mut stack, &bytes)?;
+    let n = cue_exact(&mut stack, &bytes).map_err(|e| match &args.file {
+        Some(f) if f != "-" => format!("{f}: {e}"),
+        _ => e,
+    })?;
     if args.summary {
         let s = summarize(n);
         print_line(format_args!(
