@@ -35,8 +35,16 @@ pub fn pma(a: PmaArgs) -> Result<i32, String> {
             if !dir.join("pma.img").exists() {
                 return Err(format!("{}: no persistent arena here", dir.display()));
             }
-            let mut pma = Pma::open(&dir, &PmaOptions::default()).map_err(|e| e.to_string())?;
+            let mut pma = Pma::open(&dir, &PmaOptions::default()).map_err(|error| {
+                crate::snapshot::SnapshotError::Arena {
+                    dir: dir.clone(),
+                    error,
+                }
+                .to_string()
+            })?;
             let r = pma.check();
+            // What the serf checks before it starts from the arena's state.
+            let state = PmaSnapshot::validate(&pma);
             let s = pma.stats();
             outln!(
                 "check {}: {} pages, {} blocks, {} errors; {} bytes in use in {} blocks, generation {}",
@@ -48,10 +56,23 @@ pub fn pma(a: PmaArgs) -> Result<i32, String> {
                 s.blocks_in_use,
                 s.generation
             )?;
-            if r.is_clean() {
+            match &state {
+                Ok(Some(st)) => outln!("state: event {} mug {:#010x}", st.event, st.mug)?,
+                Ok(None) => outln!("state: none (a fresh arena)")?,
+                Err(why) => outln!("state: bad: {why}")?,
+            }
+            if !r.is_clean() {
+                outln!("first error: {}", r.first_error)?;
+            }
+            if r.is_clean() && state.is_ok() {
                 Ok(0)
             } else {
-                outln!("first error: {}", r.first_error)?;
+                outln!(
+                    "to recover (the event log is not affected): move {} aside and rebuild it \
+                     with `mars play {}`",
+                    dir.display(),
+                    pier.display()
+                )?;
                 Ok(1)
             }
         }
