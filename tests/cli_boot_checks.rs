@@ -115,3 +115,23 @@ fn bench_with_nothing_to_time_is_an_error() {
         assert!(!err.contains("panicked"), "{args:?}: {err}");
     }
 }
+
+/// toddler.pill registers dozens of cores whose parent its kernel never registers: the serf says so once (each only
+/// under its verbose flag), not once per core.
+#[test]
+fn unregistered_jet_parents_are_reported_once() {
+    let pill = mars::test_support::pills_dir().join("toddler.pill");
+    if mars::test_support::read_shared(&pill).is_none() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let (code, err, _) = mars(tmp.path(), &["boot", pill.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let jets: Vec<&str> = err.lines().filter(|l| l.starts_with("jets:")).collect();
+    assert_eq!(jets.len(), 2, "{jets:#?}");
+    assert!(
+        jets[0].contains("parent") && jets[0].contains("not found"),
+        "{jets:?}"
+    );
+    assert!(jets[1].contains("verbose flag"), "{jets:?}");
+}
