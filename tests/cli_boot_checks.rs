@@ -135,3 +135,17 @@ fn unregistered_jet_parents_are_reported_once() {
     );
     assert!(jets[1].contains("verbose flag"), "{jets:?}");
 }
+
+/// A failed event's goofs print as the king prints them: the mote, then each goof's rendered tang (the own pill's
+/// stand-in `+mook` renders every trace as one leaf); a `%slog` prints its rendered tank.
+#[test]
+fn failed_events_print_their_rendered_tangs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let events = tmp.path().join("events.txt");
+    std::fs::write(&events, "[[%mars ~] %bail ~]\n[[%mars ~] %slog ~]\n").unwrap();
+    let (code, err, _) = mars(tmp.path(), &["boot", "--events", events.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let at = err.find("event: bail %exit %exit").expect("the bail line");
+    let after: Vec<&str> = err[at..].lines().skip(1).take(3).collect();
+    assert_eq!(after, ["  mars-test: mook", "  mars-test: mook", "[slog 0] mars-test: slog"]);
+}
