@@ -147,5 +147,12 @@ fn failed_events_print_their_rendered_tangs() {
     assert_eq!(code, 0, "{err}");
     let at = err.find("event: bail %exit %exit").expect("the bail line");
     let after: Vec<&str> = err[at..].lines().skip(1).take(3).collect();
-    assert_eq!(after, ["  mars-test: mook", "  mars-test: mook", "[slog 0] mars-test: slog"]);
+    assert_eq!(
+        after,
+        [
+            "  mars-test: mook",
+            "  mars-test: mook",
+            "[slog 0] mars-test: slog"
+        ]
+    );
 }

@@ -108,3 +108,22 @@ fn sigint_mid_loop_gives_intr() {
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert_eq!(err.lines().next(), Some("bail: %intr"));
 }
+
+/// A product is printed at most `--max-bytes` long (1 MiB by default); a cut product ends in `...`, exit status 1.
+#[test]
+fn huge_products_are_cut() {
+    // [1 1] doubled 40 times over by Nock 8 pushes and cell construction: 2^40 leaves, a few cells.
+    let mut fol = String::from("[1 1]");
+    for _ in 0..40 {
+        fol = format!("[8 {fol} [0 2] 0 2]");
+    }
+    let o = mars().args(["eval", "0", &fol]).output().expect("run mars");
+    assert_eq!(o.status.code(), Some(1));
+    assert!(o.stdout.len() <= (1 << 20) + 8, "{} bytes", o.stdout.len());
+    assert!(o.stdout.ends_with(b"...\n"));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--max-bytes 0"));
+    assert_eq!(
+        eval(&["[1 2]", "[0 1]", "--max-bytes", "5"]),
+        (0, "[1 2]\n".into(), String::new())
+    );
+}

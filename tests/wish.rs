@@ -294,3 +294,21 @@ fn dash_reads_the_expression_from_stdin() {
         String::from_utf8_lossy(&o.stderr)
     );
 }
+
+/// A product that prints huge (the wish subject itself, a whole kernel) is cut at `--max-bytes` (1 MiB by default),
+/// with a note and exit status 1: a mistyped expression never prints gigabytes.
+#[test]
+fn huge_products_are_cut() {
+    let Some(pill) = ivory() else { return };
+    let o = Command::new(env!("CARGO_BIN_EXE_mars"))
+        .args(["wish", "--pill", &pill, "."])
+        .output()
+        .expect("run mars");
+    assert_eq!(o.status.code(), Some(1));
+    assert!(o.stdout.len() <= (1 << 20) + 8, "{} bytes", o.stdout.len());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--max-bytes 0"));
+    let (code, out, _) = wish(&["--pill", &pill, ".", "--max-bytes", "8"]);
+    assert_eq!((code, out.len()), (1, 11), "{out}");
+    let (code, out, _) = wish(&["--pill", &pill, "(add 2 2)", "--max-bytes", "8"]);
+    assert_eq!((code, out.as_str()), (0, "4"));
+}

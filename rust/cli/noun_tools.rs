@@ -1,11 +1,10 @@
 //! `mars mug`, `mars jam`, `mars cue`: make nouns visible.
 
 use super::input::{cue_exact, decode_hex, encode_hex, read_file, NounInput};
-use super::out::stdout_error;
+use super::out::{noun_line, NOUN_BYTES};
 use crate::noun::Noun;
 use crate::serial::jam_to_bytes;
 use crate::stack::{NockStack, DEFAULT_STACK_BYTES};
-use crate::text::{print_bounded, Print};
 use clap::Args;
 use std::collections::HashSet;
 use std::io::Write;
@@ -39,7 +38,7 @@ pub struct CueArgs {
     summary: bool,
     /// Print at most this many bytes of the noun (0: no limit); a noun that prints longer is cut, with a note on
     /// stderr and exit status 1. Jams of big shared nouns print many times their size (a pill prints gigabytes).
-    #[arg(long, value_name = "BYTES", default_value_t = 1 << 20)]
+    #[arg(long, value_name = "BYTES", default_value_t = NOUN_BYTES)]
     max_bytes: usize,
 }
 
@@ -85,26 +84,9 @@ pub fn cue(args: CueArgs) -> Result<i32, String> {
             bytes.len(),
             crate::mug::mug(n)
         ))
-    } else if args.max_bytes == 0 {
-        let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-        writeln!(out, "{}", Print(n)).map_err(stdout_error)?;
-        out.flush().map_err(stdout_error)?;
-        Ok(0)
     } else {
-        let text = print_bounded(n, args.max_bytes);
-        print_line(format_args!("{text}"))?;
-        if text.len() > args.max_bytes {
-            let s = summarize(n);
-            eprintln!(
-                "mars: cue: output cut after {} bytes; the noun prints longer ({} cells, {} atoms when shared \
-                 subtrees are counted once): see --summary, or give --max-bytes 0 for all of it",
-                args.max_bytes,
-                s.cells,
-                s.atoms
-            );
-            return Ok(1);
-        }
-        Ok(0)
+        let cut = noun_line("cue", n, args.max_bytes)?;
+        Ok(if cut { 1 } else { 0 })
     }
 }
 

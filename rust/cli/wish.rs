@@ -1,12 +1,11 @@
 //! `mars wish`: compile and evaluate Hoon with the ivory kernel's `+wish` (king-protocol.md §5.5), optionally slamming
 //! the resulting gate with a sample — the quickest way to test a jet against its Hoon.
 
-use super::input::{decode_hex, read_file};
+use super::input::{cue_exact, decode_hex, read_file};
 use crate::interpreter::slam;
 use crate::kernel::{new_context, Kernel};
-use crate::serial::cue_bytes;
 use crate::snapshot::MemorySnapshot;
-use crate::text::{parse_noun, Print};
+use crate::text::parse_noun;
 use clap::Args;
 use std::io::Write;
 use std::path::PathBuf;
@@ -46,6 +45,10 @@ pub struct WishArgs {
     /// Run every jet and its Nock and report mismatches.
     #[arg(long)]
     jet_check: bool,
+    /// Print at most this many bytes of a product (0: no limit); a product cut short ends in `...`, with a note on
+    /// stderr and exit status 1.
+    #[arg(long, value_name = "BYTES", default_value_t = super::out::NOUN_BYTES)]
+    max_bytes: usize,
 }
 
 pub fn wish(a: WishArgs) -> Result<i32, String> {
@@ -67,7 +70,7 @@ pub fn wish(a: WishArgs) -> Result<i32, String> {
     let load = t.elapsed();
     let t = Instant::now();
     if let Some(file) = &a.batch {
-        let code = batch(&mut k, file)?;
+        let code = batch(&mut k, file, a.max_bytes)?;
         if a.stats {
             report(&k, load, t.elapsed());
         }
@@ -84,11 +87,9 @@ pub fn wish(a: WishArgs) -> Result<i32, String> {
     };
     let sample = match (&a.slam, &a.slam_hex, &a.slam_jam) {
         (Some(t), _, _) => Some(parse_noun(&mut k.ctx.stack, t).map_err(|e| e.to_string())?),
-        (_, Some(h), _) => {
-            Some(cue_bytes(&mut k.ctx.stack, &decode_hex(h)?).map_err(|e| e.to_string())?)
-        }
+        (_, Some(h), _) => Some(cue_exact(&mut k.ctx.stack, &decode_hex(h)?)?),
         (_, _, Some(f)) => {
-            Some(cue_bytes(&mut k.ctx.stack, &read_file(f)?).map_err(|e| format!("{f}: {e}"))?)
+            Some(cue_exact(&mut k.ctx.stack, &read_file(f)?).map_err(|e| format!("{f}: {e}"))?)
         }
         _ => None,
     };
@@ -99,11 +100,15 @@ pub fn wish(a: WishArgs) -> Result<i32, String> {
         };
     }
     let eval = t.elapsed();
-    writeln!(std::io::stdout().lock(), "{}", Print(product)).map_err(super::out::stdout_error)?;
+    let cut = super::out::noun_line("wish", product, a.max_bytes)?;
     if a.stats {
         report(&k, load, eval);
     }
-    Ok(if k.ctx.jets.mismatches > 0 { 1 } else { 0 })
+    Ok(if k.ctx.jets.mismatches > 0 || cut {
+        1
+    } else {
+        0
+    })
 }
 
 fn report(k: &Kernel, load: std::time::Duration, eval: std::time::Duration) {
@@ -132,7 +137,7 @@ fn report(k: &Kernel, load: std::time::Duration, eval: std::time::Duration) {
 /// `--batch`: evaluate each non-blank line of `file` and print one line per expression. Each expression runs in a
 /// frame of its own, freed after its line is printed (with whatever it registered), so memory does not grow with the
 /// number of lines. Exit status 1 if any expression bailed.
-fn batch(k: &mut Kernel, file: &str) -> Result<i32, String> {
+fn batch(k: &mut Kernel, file: &str, max_bytes: usize) -> Result<i32, String> {
     let text = read_text(file)?;
     let mut out = std::io::stdout().lock();
     let mut code = 0;
@@ -143,7 +148,14 @@ fn batch(k: &mut Kernel, file: &str) -> Result<i32, String> {
             .push_frame()
             .map_err(|_| "the NockStack is full".to_string())?;
         let shown = match k.wish(line) {
-            Ok(p) => Print(p).to_string(),
+            Ok(p) => {
+                let (text, cut) = super::out::noun_text(p, max_bytes);
+                if cut {
+                    super::out::cut_note("wish", p, max_bytes);
+                    code = 1;
+                }
+                text
+            }
             Err(e) => {
                 code = 1;
                 format!("bail: {}", e.mote)
