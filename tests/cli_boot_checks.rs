@@ -156,3 +156,38 @@ fn failed_events_print_their_rendered_tangs() {
         ]
     );
 }
+
+/// Ctrl-C during a long event (SIGINT to the process group, as a terminal sends it): the serf turns it into `%intr`,
+/// `mars boot` stops before the next event, and the temporary pier is gone.
+#[test]
+fn an_interrupted_boot_leaves_nothing_behind() {
+    use std::os::unix::process::CommandExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let work = tmp.path().join("tmp");
+    std::fs::create_dir(&work).unwrap();
+    let events = tmp.path().join("events.txt");
+    std::fs::write(&events, "[[%mars ~] %loop ~]\n[[%mars ~] %noop ~]\n").unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mars"))
+        .args(["boot", "--events", events.to_str().unwrap()])
+        .env("TMPDIR", &work)
+        .stderr(std::process::Stdio::piped())
+        .process_group(0)
+        .spawn()
+        .unwrap();
+    // The pier exists once the serf is spawned; give the boot and the start events time to finish.
+    let t = Instant::now();
+    while std::fs::read_dir(&work).unwrap().count() == 0 {
+        assert!(t.elapsed() < Duration::from_secs(30), "no pier appeared");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_secs(2));
+    let pgid = child.id() as i32;
+    // SAFETY: kill(2) with a negative pid signals the process group of the child spawned above.
+    assert_eq!(unsafe { libc::kill(-pgid, libc::SIGINT) }, 0);
+    let o = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("mars: interrupted"), "{err}");
+    let left: Vec<_> = std::fs::read_dir(&work).unwrap().flatten().collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+}

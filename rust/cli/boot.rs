@@ -12,7 +12,12 @@ use crate::serf::args::MAX_LOOM_BITS;
 use crate::serial::{cue_bytes, jam_to_bytes};
 use clap::Args;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Instant;
+
+/// The error of a `mars boot` ended by SIGINT or SIGTERM.
+const INTERRUPTED: &str = "interrupted";
 
 #[derive(Args)]
 pub struct BootArgs {
@@ -102,11 +107,15 @@ fn read_log(king: &mut King, pier: &Path) -> Result<Option<EventLog>, String> {
 /// Send one event with `%work`, log what the serf committed, and report it (every event if `verbose`, else only
 /// failures). Returns the effects (`~` if the event failed).
 fn send(
+    stop: &AtomicBool,
     king: &mut King,
     log: Option<&mut EventLog>,
     ovum: Noun,
     verbose: bool,
 ) -> Result<Noun, String> {
+    if stop.load(Ordering::Relaxed) {
+        return Err(INTERRUPTED.into());
+    }
     let t = Instant::now();
     let result = king.work(0, ovum).map_err(|e| e.to_string())?;
     if let (WorkReply::Done { eve, mug, .. } | WorkReply::Swap { eve, mug, .. }, Some(l)) =
@@ -274,6 +283,13 @@ pub fn boot(a: BootArgs) -> Result<i32, String> {
     }
     let c = check_args(&a, existing.is_some())?;
     let ship = c.ship;
+    // SIGINT and SIGTERM end the command between events, so that it cleans up; the serf, in the same process group
+    // under a terminal's Ctrl-C, turns a SIGINT during a computation into `%intr`.
+    let stop = Arc::new(AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(sig, Arc::clone(&stop))
+            .map_err(|e| format!("installing signal handlers: {e}"))?;
+    }
     // Declared before the king, so that the serf is gone when the directory is removed.
     let (pier, _temp) = match &a.pier {
         Some(p) => (p.clone(), None),
@@ -365,27 +381,30 @@ pub fn boot(a: BootArgs) -> Result<i32, String> {
         let now = king.now();
         let ova = cards::start_ova(&mut king.heap, &o, now).map_err(|e| e.to_string())?;
         for ovum in ova {
-            send(&mut king, log.as_mut(), ovum, true)?;
+            send(&stop, &mut king, log.as_mut(), ovum, true)?;
         }
         eprintln!("start: driver events sent, serf at event {}", king.event());
     }
     if a.events.is_some() {
         let n = c.events.len();
         for ovum in c.events {
-            send(&mut king, log.as_mut(), ovum, true)?;
+            send(&stop, &mut king, log.as_mut(), ovum, true)?;
         }
         eprintln!("events: {n} sent, serf at event {}", king.event());
     }
     for (line, ova) in c.dojo {
         eprintln!("dojo: {line}");
         for ovum in ova {
-            let effects = send(&mut king, log.as_mut(), ovum, false)?;
+            let effects = send(&stop, &mut king, log.as_mut(), ovum, false)?;
             for text in cards::blit_text(effects) {
                 outln!("{text}")?;
             }
         }
     }
     for (spec, sam) in c.peeks {
+        if stop.load(Ordering::Relaxed) {
+            return Err(INTERRUPTED.into());
+        }
         match king.peek(0, sam).map_err(|e| e.to_string())? {
             PeekReply::Done(res) => outln!("{spec}: {}", cards::render_peek(res))?,
             PeekReply::Bail(goof) => outln!("{spec}: crash {}", goof.mote_name())?,
