@@ -167,7 +167,7 @@ fn an_interrupted_boot_leaves_nothing_behind() {
     std::fs::create_dir(&work).unwrap();
     let events = tmp.path().join("events.txt");
     std::fs::write(&events, "[[%mars ~] %loop ~]\n[[%mars ~] %noop ~]\n").unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mars"))
+    let child = Command::new(env!("CARGO_BIN_EXE_mars"))
         .args(["boot", "--events", events.to_str().unwrap()])
         .env("TMPDIR", &work)
         .stderr(std::process::Stdio::piped())
