@@ -105,7 +105,8 @@ fn read_log(king: &mut King, pier: &Path) -> Result<Option<EventLog>, String> {
 }
 
 /// Send one event with `%work`, log what the serf committed, and report it (every event if `verbose`, else only
-/// failures). Returns the effects (`~` if the event failed).
+/// failures). Returns the effects (`~` if the event failed), or an error without sending once `stop` is set (SIGINT,
+/// SIGTERM).
 fn send(
     stop: &AtomicBool,
     king: &mut King,
@@ -295,6 +296,8 @@ pub fn boot(a: BootArgs) -> Result<i32, String> {
         Some(p) => (p.clone(), None),
         None => {
             let p = std::env::temp_dir().join(format!("mars-boot-{}", std::process::id()));
+            // A directory of this name is a leftover of a killed process that had our pid: not a ship to resume.
+            let _ = std::fs::remove_dir_all(&p);
             (p.clone(), Some(TempPier(p)))
         }
     };
