@@ -150,7 +150,7 @@ fn bad_hoon_bails() {
     let Some(pill) = ivory() else { return };
     let (code, _, err) = wish(&["--pill", &pill, "?:(=(1 1) !! 5)"]);
     assert_eq!(code, 1);
-    assert!(err.starts_with("bail: %exit"), "{err}");
+    assert!(err.ends_with("bail: %exit\n"), "{err}");
 }
 
 /// Huge atoms (docs/robustness.md): a product that cannot fit in memory bails with `%meme` at once, instead of
@@ -177,7 +177,7 @@ fn huge_atoms_bail_meme_fast() {
             Ok(v) => assert_eq!((code, out.as_str()), (0, v), "{hoon}: {err}"),
             Err(mote) => {
                 assert_eq!(code, 1, "{hoon}: {out} {err}");
-                assert!(err.starts_with(&format!("bail: {mote}")), "{hoon}: {err}");
+                assert!(err.ends_with(&format!("bail: {mote}\n")), "{hoon}: {err}");
             }
         }
         assert!(
@@ -226,4 +226,89 @@ fn parser_jets_match_the_kernel() {
             );
         }
     }
+}
+
+/// `mars wish` prints a failure as `urbit eval` prints a goof: the kernel's `+mook` rendering of the trace, each tank
+/// through the kernel's `+wash`, then the mote; a parse error is the one line `syntax error at [LINE COL]`; never a raw
+/// formula, and bounded.
+#[test]
+fn failures_print_rendered_traces() {
+    let Some(pill) = ivory() else { return };
+    let (code, out, err) = wish(&["--pill", &pill, "(add 2"]);
+    assert_eq!(
+        (code, out.as_str(), err.as_str()),
+        (1, "", "syntax error at [1 7]\nbail: %exit\n")
+    );
+    let (code, _, err) = wish(&["--pill", &pill, "(div 1 0)"]);
+    assert_eq!((code, err.as_str()), (1, "divide-by-zero\nbail: %exit\n"));
+    // With spot hints (`!:`) the source positions print as Hoon prints a spot.
+    let (code, _, err) = wish(&["--pill", &pill, "!:  =/  a  0  (div 1 a)"]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        err,
+        "/:<[1 5].[1 24]>\n/:<[1 15].[1 24]>\ndivide-by-zero\nbail: %exit\n"
+    );
+    // A %mean of a whole vase and a deep recursion: rendered lines, bounded in number and width.
+    for hoon in [
+        "~_  (sell !>(..zuse))  !!",
+        "!:  =/  n  3.000  |-  ?:  =(0 n)  !!  +($(n (dec n)))",
+    ] {
+        let (code, _, err) = wish(&["--pill", &pill, hoon]);
+        assert_eq!(code, 1, "{hoon}");
+        assert!(err.ends_with("bail: %exit\n"), "{hoon}: {err}");
+        let lines: Vec<&str> = err.lines().collect();
+        assert!(lines.len() <= 202, "{hoon}: {} lines", lines.len());
+        assert!(
+            lines.iter().all(|l| l.len() <= 4100),
+            "{hoon}: a line of {} bytes",
+            lines.iter().map(|l| l.len()).max().unwrap_or(0)
+        );
+        assert!(!err.contains("[8 [9 "), "{hoon}: a raw formula: {err}");
+    }
+}
+
+/// `mars wish -` reads the expression from stdin (as `urbit eval` does), instead of evaluating the Hoon limb `-`.
+#[test]
+fn dash_reads_the_expression_from_stdin() {
+    use std::io::Write;
+    use std::process::Stdio;
+    let Some(pill) = ivory() else { return };
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mars"))
+        .args(["wish", "--pill", &pill, "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run mars");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"(add 2 2)\n")
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(
+        (o.status.code(), String::from_utf8_lossy(&o.stdout).as_ref()),
+        (Some(0), "4\n"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+/// A product that prints huge (the wish subject itself, a whole kernel) is cut at `--max-bytes` (1 MiB by default),
+/// with a note and exit status 1: a mistyped expression never prints gigabytes.
+#[test]
+fn huge_products_are_cut() {
+    let Some(pill) = ivory() else { return };
+    let o = Command::new(env!("CARGO_BIN_EXE_mars"))
+        .args(["wish", "--pill", &pill, "."])
+        .output()
+        .expect("run mars");
+    assert_eq!(o.status.code(), Some(1));
+    assert!(o.stdout.len() <= (1 << 20) + 8, "{} bytes", o.stdout.len());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--max-bytes 0"));
+    let (code, out, _) = wish(&["--pill", &pill, ".", "--max-bytes", "8"]);
+    assert_eq!((code, out.len()), (1, 11), "{out}");
+    let (code, out, _) = wish(&["--pill", &pill, "(add 2 2)", "--max-bytes", "8"]);
+    assert_eq!((code, out.as_str()), (0, "4"));
 }

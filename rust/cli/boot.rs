@@ -1,16 +1,23 @@
 //! `mars boot`, `mars make-pill` and `mars bench-serf`: driving a real `mars serf` through the test king.
 
+use super::out::outln;
 use crate::eventlog::{EventLog, Meta};
 use crate::king::{
-    cards, parse_pill, test_pill, BootOptions, Chatter, King, PeekReply, PlayReply, SpawnOptions,
-    WorkReply,
+    cards, parse_pill, test_pill, BootOptions, Chatter, King, PeekReply, Pill, PlayReply,
+    SpawnOptions, WorkReply,
 };
-use crate::noun::{list_iter, tas, HeapAlloc, D, T};
+use crate::noun::{list_iter, tas, HeapAlloc, Noun, D, T};
 use crate::protocol::p1::{Plea, Writ};
+use crate::serf::args::MAX_LOOM_BITS;
 use crate::serial::{cue_bytes, jam_to_bytes};
 use clap::Args;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Instant;
+
+/// The error of a `mars boot` ended by SIGINT or SIGTERM.
+const INTERRUPTED: &str = "interrupted";
 
 #[derive(Args)]
 pub struct BootArgs {
@@ -47,6 +54,10 @@ pub struct BootArgs {
     /// and print the result (repeatable).
     #[arg(long, value_name = "SCRY")]
     peek: Vec<String>,
+    /// Continue the ship in an existing `--pier` (without it, a PILL and a pier that holds a ship are refused, as
+    /// Vere's `-c` refuses an existing pier).
+    #[arg(long)]
+    resume: bool,
 }
 
 fn ship(s: &str) -> Result<u128, String> {
@@ -98,13 +109,18 @@ fn read_log(king: &mut King, pier: &Path) -> Result<Option<EventLog>, String> {
 }
 
 /// Send one event with `%work`, log what the serf committed, and report it (every event if `verbose`, else only
-/// failures). Returns the effects (`~` if the event failed).
+/// failures). Returns the effects (`~` if the event failed), or an error without sending once `stop` is set (SIGINT,
+/// SIGTERM).
 fn send(
+    stop: &AtomicBool,
     king: &mut King,
     log: Option<&mut EventLog>,
-    ovum: crate::noun::Noun,
+    ovum: Noun,
     verbose: bool,
-) -> Result<crate::noun::Noun, String> {
+) -> Result<Noun, String> {
+    if stop.load(Ordering::Relaxed) {
+        return Err(INTERRUPTED.into());
+    }
     let t = Instant::now();
     let result = king.work(0, ovum).map_err(|e| e.to_string())?;
     if let (WorkReply::Done { eve, mug, .. } | WorkReply::Swap { eve, mug, .. }, Some(l)) =
@@ -128,7 +144,7 @@ fn send(
                 "event {eve}: failed; %crud logged instead (swap), mug {mug:#010x} ({:.2} ms)",
                 ms(t)
             );
-            Ok(crate::noun::Noun::ZERO)
+            Ok(Noun::ZERO)
         }
         WorkReply::Bail { goofs } => {
             eprintln!(
@@ -140,9 +156,25 @@ fn send(
                     .join(" "),
                 ms(t)
             );
-            Ok(crate::noun::Noun::ZERO)
+            for goof in &goofs {
+                for line in goof_lines(goof) {
+                    eprintln!("  {line}");
+                }
+            }
+            Ok(Noun::ZERO)
         }
     }
+}
+
+/// A goof's tang as the king prints it: the tanks in reverse, each on one line, bounded.
+fn goof_lines(goof: &crate::protocol::Goof) -> Vec<String> {
+    let mut tanks: Vec<Noun> = list_iter(goof.tang).flatten().collect();
+    tanks.reverse();
+    let lines = tanks
+        .into_iter()
+        .map(crate::text::urbit::render_tank)
+        .collect();
+    crate::text::urbit::bound_lines(lines, crate::kernel::FAILURE_LINES)
 }
 
 /// Options for `ship` with OS entropy, verbose (`%verb [~ %.n]`) if the serf flags ask for it (king-protocol.md
@@ -195,11 +227,121 @@ fn ms(t: Instant) -> f64 {
     t.elapsed().as_secs_f64() * 1e3
 }
 
-pub fn boot(a: BootArgs) -> Result<i32, String> {
+/// A pier directory `mars boot` made for itself: removed when the command ends, however it ends.
+struct TempPier(PathBuf);
+
+impl Drop for TempPier {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Whether `pier` already holds a ship: an event log or a snapshot.
+fn holds_a_ship(pier: &Path) -> bool {
+    crate::eventlog::log_dir(pier).join("data.mdb").exists()
+        || pier.join(".urb").join("chk").exists()
+}
+
+/// Everything `mars boot` was given, read and checked before a serf is spawned: a mistake in the last option is
+/// reported at once, not after a boot of minutes.
+struct Checked {
+    ship: u128,
+    /// The pill and where it came from; `None` when resuming a pier that holds a ship.
+    pill: Option<(Pill, String)>,
+    /// Where the nouns of the pill, the `--events`, `--dojo` and `--peek` live; the king takes it over.
+    heap: HeapAlloc,
+    events: Vec<Noun>,
+    dojo: Vec<(String, Vec<Noun>)>,
+    peeks: Vec<(String, Noun)>,
+}
+
+fn check_args(a: &BootArgs, resuming: bool) -> Result<Checked, String> {
     let ship = ship(&a.ship)?;
-    let pier = match &a.pier {
-        Some(p) => p.clone(),
-        None => std::env::temp_dir().join(format!("mars-boot-{}", std::process::id())),
+    if !(20..=MAX_LOOM_BITS).contains(&a.loom) {
+        return Err(format!("--loom {}: give 20..={MAX_LOOM_BITS}", a.loom));
+    }
+    let mut heap = HeapAlloc::new();
+    let pill = match (&a.pill, resuming) {
+        (_, true) => None,
+        (Some(p), false) => {
+            let bytes = std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()))?;
+            let pill =
+                parse_pill(&mut heap, &bytes).map_err(|e| format!("{}: {e}", p.display()))?;
+            Some((pill, p.display().to_string()))
+        }
+        (None, false) => Some((
+            parse_pill(&mut heap, &test_pill::pill_bytes())?,
+            "the mars test pill".to_string(),
+        )),
+    };
+    let mut events = Vec::new();
+    if let Some(f) = &a.events {
+        let text =
+            std::fs::read_to_string(f).map_err(|e| format!("--events {}: {e}", f.display()))?;
+        for (i, line) in text.lines().enumerate() {
+            let line = line.split('#').next().unwrap_or("").trim();
+            if line.is_empty() {
+                continue;
+            }
+            let ovum = crate::text::parse_noun(&mut heap, line)
+                .map_err(|e| format!("--events {}:{}: {e}", f.display(), i + 1))?;
+            if !ovum.is_cell() {
+                return Err(format!(
+                    "--events {}:{}: an ovum is a cell [wire card]",
+                    f.display(),
+                    i + 1
+                ));
+            }
+            events.push(ovum);
+        }
+    }
+    let mut dojo = Vec::new();
+    for line in &a.dojo {
+        let ova = cards::type_line(&mut heap, line).map_err(|e| e.to_string())?;
+        dojo.push((line.clone(), ova));
+    }
+    let mut peeks = Vec::new();
+    for spec in &a.peek {
+        peeks.push((spec.clone(), cards::peek_once(&mut heap, spec)?));
+    }
+    Ok(Checked {
+        ship,
+        pill,
+        heap,
+        events,
+        dojo,
+        peeks,
+    })
+}
+
+pub fn boot(a: BootArgs) -> Result<i32, String> {
+    let existing = a.pier.as_deref().filter(|p| holds_a_ship(p));
+    if let (Some(p), Some(pill), false) = (existing, &a.pill, a.resume) {
+        return Err(format!(
+            "{}: this pier already holds a ship, so the pill {} would not be used; give --resume to continue the \
+             ship, or a new --pier to boot the pill",
+            p.display(),
+            pill.display()
+        ));
+    }
+    let c = check_args(&a, existing.is_some())?;
+    let ship = c.ship;
+    // SIGINT and SIGTERM end the command between events, so that it cleans up; the serf, in the same process group
+    // under a terminal's Ctrl-C, turns a SIGINT during a computation into `%intr`.
+    let stop = Arc::new(AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(sig, Arc::clone(&stop))
+            .map_err(|e| format!("installing signal handlers: {e}"))?;
+    }
+    // Declared before the king, so that the serf is gone when the directory is removed.
+    let (pier, _temp) = match &a.pier {
+        Some(p) => (p.clone(), None),
+        None => {
+            let p = std::env::temp_dir().join(format!("mars-boot-{}", std::process::id()));
+            // A directory of this name is a leftover of a killed process that had our pid: not a ship to resume.
+            let _ = std::fs::remove_dir_all(&p);
+            (p.clone(), Some(TempPier(p)))
+        }
     };
     std::fs::create_dir_all(&pier).map_err(|e| format!("{}: {e}", pier.display()))?;
     let mut opts = SpawnOptions::new(&own_binary()?, &pier);
@@ -207,6 +349,8 @@ pub fn boot(a: BootArgs) -> Result<i32, String> {
     opts.loom_bits = a.loom;
     let t = Instant::now();
     let mut king = King::start(opts, Chatter::Print).map_err(|e| e.to_string())?;
+    // The checked nouns stay where they are: the heap's chunks move with it.
+    king.heap = c.heap;
     let (eve, mug) = {
         let s = king.serf().map_err(|e| e.to_string())?;
         (s.event, s.mug)
@@ -224,15 +368,12 @@ pub fn boot(a: BootArgs) -> Result<i32, String> {
                 pier.display()
             ));
         }
-        let (bytes, source) = match &a.pill {
-            Some(p) => (
-                std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()))?,
-                p.display().to_string(),
-            ),
-            None => (test_pill::pill_bytes(), "the mars test pill".to_string()),
+        let Some((pill, source)) = &c.pill else {
+            return Err(format!(
+                "{}: the pier has a snapshot but no event log: nothing to boot or resume",
+                pier.display()
+            ));
         };
-        // The pill's nouns go into the log, so they live in the king's heap.
-        let pill = parse_pill(&mut king.heap, &bytes)?;
         eprintln!(
             "pill: %{} from {source}: {} boot formulas, {} mod, {} use events",
             pill.name,
@@ -242,7 +383,7 @@ pub fn boot(a: BootArgs) -> Result<i32, String> {
         );
         let o = boot_options(ship, a.flags);
         let t = Instant::now();
-        match king.boot(&pill, &o).map_err(|e| e.to_string())? {
+        match king.boot(pill, &o).map_err(|e| e.to_string())? {
             PlayReply::Done { mug } => eprintln!(
                 "boot: events 1..{} played, kernel mug {mug:#010x} ({:.1} ms)",
                 king.event(),
@@ -288,40 +429,33 @@ pub fn boot(a: BootArgs) -> Result<i32, String> {
         let now = king.now();
         let ova = cards::start_ova(&mut king.heap, &o, now).map_err(|e| e.to_string())?;
         for ovum in ova {
-            send(&mut king, log.as_mut(), ovum, true)?;
+            send(&stop, &mut king, log.as_mut(), ovum, true)?;
         }
         eprintln!("start: driver events sent, serf at event {}", king.event());
     }
-    if let Some(f) = &a.events {
-        let text = std::fs::read_to_string(f).map_err(|e| format!("{}: {e}", f.display()))?;
-        let mut n = 0;
-        for (i, line) in text.lines().enumerate() {
-            let line = line.split('#').next().unwrap_or("").trim();
-            if line.is_empty() {
-                continue;
-            }
-            let ovum = crate::text::parse_noun(&mut king.heap, line)
-                .map_err(|e| format!("{}:{}: {e}", f.display(), i + 1))?;
-            send(&mut king, log.as_mut(), ovum, true)?;
-            n += 1;
+    if a.events.is_some() {
+        let n = c.events.len();
+        for ovum in c.events {
+            send(&stop, &mut king, log.as_mut(), ovum, true)?;
         }
         eprintln!("events: {n} sent, serf at event {}", king.event());
     }
-    for line in &a.dojo {
+    for (line, ova) in c.dojo {
         eprintln!("dojo: {line}");
-        let ova = cards::type_line(&mut king.heap, line).map_err(|e| e.to_string())?;
         for ovum in ova {
-            let effects = send(&mut king, log.as_mut(), ovum, false)?;
+            let effects = send(&stop, &mut king, log.as_mut(), ovum, false)?;
             for text in cards::blit_text(effects) {
-                println!("{text}");
+                outln!("{text}")?;
             }
         }
     }
-    for spec in &a.peek {
-        let sam = cards::peek_once(&mut king.heap, spec)?;
+    for (spec, sam) in c.peeks {
+        if stop.load(Ordering::Relaxed) {
+            return Err(INTERRUPTED.into());
+        }
         match king.peek(0, sam).map_err(|e| e.to_string())? {
-            PeekReply::Done(res) => println!("{spec}: {}", cards::render_peek(res)),
-            PeekReply::Bail(goof) => println!("{spec}: crash {}", goof.mote_name()),
+            PeekReply::Done(res) => outln!("{spec}: {}", cards::render_peek(res))?,
+            PeekReply::Bail(goof) => outln!("{spec}: crash {}", goof.mote_name())?,
         }
     }
     if a.stats {
@@ -368,8 +502,16 @@ pub struct BenchArgs {
 
 /// Boot the test pill in a temporary pier, then time trivial `%work` events through the real pipes.
 pub fn bench(a: BenchArgs) -> Result<i32, String> {
+    if a.events == 0 {
+        return Err("--events 0: give at least one event to time".into());
+    }
+    if a.depth == 0 {
+        return Err("--depth 0: give at least one writ in flight".into());
+    }
     let pier = std::env::temp_dir().join(format!("mars-bench-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&pier);
+    // Declared before the king, so that the serf is gone when the directory is removed.
+    let _temp = TempPier(pier.clone());
     std::fs::create_dir_all(&pier).map_err(|e| e.to_string())?;
     let mut opts = SpawnOptions::new(&own_binary()?, &pier);
     opts.flags = 128 | 64;
@@ -395,7 +537,7 @@ pub fn bench(a: BenchArgs) -> Result<i32, String> {
     let total = t.elapsed().as_secs_f64();
     lat.sort_by(|x, y| x.partial_cmp(y).expect("finite"));
     let pct = |p: f64| lat[((lat.len() as f64 - 1.0) * p) as usize];
-    println!(
+    outln!(
         "sequential: {} %work round trips in {:.3} s: {:.0} events/s; latency mean {:.1} us, p50 {:.1} us, p99 {:.1} us",
         a.events,
         total,
@@ -403,7 +545,7 @@ pub fn bench(a: BenchArgs) -> Result<i32, String> {
         lat.iter().sum::<f64>() / lat.len() as f64,
         pct(0.5),
         pct(0.99)
-    );
+    )?;
 
     // Pipelined: keep `depth` writs in flight, as the king does.
     let serf = king.serf().map_err(|e| e.to_string())?;
@@ -412,7 +554,7 @@ pub fn bench(a: BenchArgs) -> Result<i32, String> {
     let mut sent = 0;
     let mut got = 0;
     while got < a.events {
-        while sent < a.events && sent - got < a.depth.max(1) {
+        while sent < a.events && sent - got < a.depth {
             let job =
                 T(&mut h, &[D(0x1000_0000 + sent as u64), ovum]).map_err(|e| e.to_string())?;
             serf.send_writ(&mut h, Writ::Work { mil: 0, job })
@@ -427,17 +569,16 @@ pub fn bench(a: BenchArgs) -> Result<i32, String> {
         got += 1;
     }
     let total = t.elapsed().as_secs_f64();
-    println!(
+    outln!(
         "pipelined (depth {}): {} %work events in {:.3} s: {:.0} events/s",
         a.depth,
         a.events,
         total,
         a.events as f64 / total
-    );
+    )?;
     serf.event = next_eve - 1;
     if let Some(s) = king.serf.take() {
         let _ = s.exit(&mut h);
     }
-    let _ = std::fs::remove_dir_all(&pier);
     Ok(0)
 }

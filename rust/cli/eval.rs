@@ -1,14 +1,12 @@
 //! `mars eval`: run a Nock formula against a subject and print the product.
 
-use super::input::{read_file, NounSource};
+use super::input::{cue_exact, read_file, NounSource};
 use crate::interpreter::{nock, signals};
-use crate::kernel::new_context;
-use crate::serial::cue_bytes;
+use crate::kernel::arvo::render_trace_lines;
+use crate::kernel::{new_context, FAILURE_LINES};
 use crate::stack::DEFAULT_STACK_BYTES;
-use crate::text::urbit::render_trace_entry;
-use crate::text::Print;
+use crate::text::urbit::bound_lines;
 use clap::Args;
-use std::io::Write;
 use std::time::Instant;
 
 #[derive(Args)]
@@ -35,6 +33,10 @@ pub struct EvalArgs {
     /// Run every jet and its Nock and report mismatches (also `MARS_JET_CHECK=1`).
     #[arg(long)]
     jet_check: bool,
+    /// Print at most this many bytes of the product (0: no limit); a product cut short ends in `...`, with a note on
+    /// stderr and exit status 1.
+    #[arg(long, value_name = "BYTES", default_value_t = super::out::NOUN_BYTES)]
+    max_bytes: usize,
     /// NockStack size in MiB.
     #[arg(long, value_name = "MIB", default_value_t = DEFAULT_STACK_BYTES >> 20)]
     stack_mib: usize,
@@ -49,7 +51,7 @@ pub fn eval(args: EvalArgs) -> Result<i32, String> {
     let (sub, fol) = match &args.jam {
         Some(f) => {
             let bytes = read_file(f)?;
-            let pair = cue_bytes(&mut ctx.stack, &bytes).map_err(|e| format!("{f}: {e}"))?;
+            let pair = cue_exact(&mut ctx.stack, &bytes).map_err(|e| format!("{f}: {e}"))?;
             let c = pair
                 .as_cell()
                 .ok_or_else(|| format!("{f}: expected a cell [subject formula]"))?;
@@ -83,15 +85,17 @@ pub fn eval(args: EvalArgs) -> Result<i32, String> {
     }
     match result {
         Ok(product) => {
-            let mut out = std::io::stdout().lock();
-            writeln!(out, "{}", Print(product)).map_err(|e| format!("writing stdout: {e}"))?;
-            Ok(0)
+            let cut = super::out::noun_line("eval", product, args.max_bytes)?;
+            Ok(if cut { 1 } else { 0 })
         }
         Err(e) => {
-            eprintln!("bail: {}", e.mote);
-            for entry in crate::noun::list_iter(e.trace).flatten() {
-                eprintln!("{}", render_trace_entry(entry));
+            // As a goof is printed: the outermost entry first, the innermost just above the mote.
+            let mut lines = render_trace_lines(&mut ctx, e.trace);
+            lines.reverse();
+            for line in bound_lines(lines, FAILURE_LINES) {
+                eprintln!("{line}");
             }
+            eprintln!("bail: {}", e.mote);
             Ok(1)
         }
     }

@@ -1,7 +1,7 @@
 //! How commands take a noun: as text, as jam hex, from a jam file, or as text on stdin.
 
 use crate::noun::{Alloc, Noun};
-use crate::serial::cue_bytes;
+use crate::serial::cue_bytes_end;
 use crate::text::parse_noun;
 use clap::Args;
 use std::io::Read;
@@ -58,14 +58,32 @@ impl NounSource {
             }
             NounSource::Hex(h) => {
                 let bytes = decode_hex(h)?;
-                cue_bytes(alloc, &bytes).map_err(|e| e.to_string())
+                cue_exact(alloc, &bytes)
             }
             NounSource::JamFile(f) => {
                 let bytes = read_file(f)?;
-                cue_bytes(alloc, &bytes).map_err(|e| format!("{f}: {e}"))
+                cue_exact(alloc, &bytes).map_err(|e| format!("{f}: {e}"))
             }
         }
     }
+}
+
+/// Decode a jam given as bytes, refusing bytes after its end (Hoon's `+cue` ignores them, but in a file they mean
+/// it is not a jam, or not only one). Zero bytes at the end are the atom's padding and are allowed.
+pub fn cue_exact<A: Alloc + ?Sized>(alloc: &mut A, bytes: &[u8]) -> Result<Noun, String> {
+    let (noun, end) = cue_bytes_end(alloc, bytes).map_err(|e| e.to_string())?;
+    let len = match bytes.iter().rposition(|b| *b != 0) {
+        Some(i) => i as u64 * 8 + (8 - u64::from(bytes[i].leading_zeros())),
+        None => 0,
+    };
+    if len > end {
+        let extra = bytes.len() as u64 - end.div_ceil(8);
+        return Err(format!(
+            "malformed jam: the jam ends at bit {end}, but the input goes on ({extra} more bytes, {} bits)",
+            len - end
+        ));
+    }
+    Ok(noun)
 }
 
 /// Read a file, or stdin for `-`.

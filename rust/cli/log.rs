@@ -60,7 +60,7 @@ pub fn log(args: LogArgs) -> Result<i32, String> {
     let last = log.last().map_err(|e| e.to_string())?;
     let mut out = std::io::stdout().lock();
     let w = |out: &mut std::io::StdoutLock, s: String| {
-        writeln!(out, "{s}").map_err(|e| format!("writing stdout: {e}"))
+        writeln!(out, "{s}").map_err(super::out::stdout_error)
     };
     w(
         &mut out,

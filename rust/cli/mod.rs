@@ -5,6 +5,7 @@ mod eval;
 mod input;
 mod log;
 mod noun_tools;
+mod out;
 mod play;
 mod pma;
 mod wish;
@@ -100,6 +101,7 @@ pub fn main() -> i32 {
     };
     match result {
         Ok(code) => code,
+        Err(e) if e == out::READER_GONE => 0,
         Err(e) => {
             eprintln!("mars: {e}");
             EXIT_USAGE

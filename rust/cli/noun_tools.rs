@@ -1,10 +1,10 @@
 //! `mars mug`, `mars jam`, `mars cue`: make nouns visible.
 
-use super::input::{decode_hex, encode_hex, read_file, NounInput};
+use super::input::{cue_exact, decode_hex, encode_hex, read_file, NounInput};
+use super::out::{noun_line, NOUN_BYTES};
 use crate::noun::Noun;
-use crate::serial::{cue_bytes, jam_to_bytes};
+use crate::serial::jam_to_bytes;
 use crate::stack::{NockStack, DEFAULT_STACK_BYTES};
-use crate::text::Print;
 use clap::Args;
 use std::collections::HashSet;
 use std::io::Write;
@@ -36,6 +36,10 @@ pub struct CueArgs {
     /// Print counts, byte size and mug instead of the noun.
     #[arg(long)]
     summary: bool,
+    /// Print at most this many bytes of the noun (0: no limit); a noun that prints longer is cut, with a note on
+    /// stderr and exit status 1. Jams of big shared nouns print many times their size (a pill prints gigabytes).
+    #[arg(long, value_name = "BYTES", default_value_t = NOUN_BYTES)]
+    max_bytes: usize,
 }
 
 pub(crate) fn new_stack() -> Result<NockStack, String> {
@@ -44,7 +48,7 @@ pub(crate) fn new_stack() -> Result<NockStack, String> {
 
 fn print_line(s: std::fmt::Arguments) -> Result<i32, String> {
     let mut out = std::io::stdout().lock();
-    writeln!(out, "{s}").map_err(|e| format!("writing stdout: {e}"))?;
+    writeln!(out, "{s}").map_err(super::out::stdout_error)?;
     Ok(0)
 }
 
@@ -67,7 +71,10 @@ pub fn cue(args: CueArgs) -> Result<i32, String> {
         _ => return Err("give a FILE or --hex HEX".into()),
     };
     let mut stack = new_stack()?;
-    let n = cue_bytes(&mut stack, &bytes).map_err(|e| e.to_string())?;
+    let n = cue_exact(&mut stack, &bytes).map_err(|e| match &args.file {
+        Some(f) if f != "-" => format!("{f}: {e}"),
+        _ => e,
+    })?;
     if args.summary {
         let s = summarize(n);
         print_line(format_args!(
@@ -78,7 +85,8 @@ pub fn cue(args: CueArgs) -> Result<i32, String> {
             crate::mug::mug(n)
         ))
     } else {
-        print_line(format_args!("{}", Print(n)))
+        let cut = noun_line("cue", n, args.max_bytes)?;
+        Ok(if cut { 1 } else { 0 })
     }
 }
 

@@ -1,5 +1,6 @@
 //! `mars pma inspect|check|gc PIER`: look inside a pier's persistent arena.
 
+use super::out::outln;
 use crate::pma::{Pma, PmaOptions};
 use crate::snapshot::{collect_offline, PmaSnapshot};
 use clap::{Args, Subcommand};
@@ -26,7 +27,7 @@ pub fn pma(a: PmaArgs) -> Result<i32, String> {
         PmaCmd::Inspect { pier } => {
             let dir = PmaSnapshot::new(&pier, true).dir().to_path_buf();
             let report = Pma::inspect(&dir).map_err(|e| e.to_string())?;
-            println!("{report}");
+            outln!("{report}")?;
             Ok(0)
         }
         PmaCmd::Check { pier } => {
@@ -34,10 +35,18 @@ pub fn pma(a: PmaArgs) -> Result<i32, String> {
             if !dir.join("pma.img").exists() {
                 return Err(format!("{}: no persistent arena here", dir.display()));
             }
-            let mut pma = Pma::open(&dir, &PmaOptions::default()).map_err(|e| e.to_string())?;
+            let mut pma = Pma::open(&dir, &PmaOptions::default()).map_err(|error| {
+                crate::snapshot::SnapshotError::Arena {
+                    dir: dir.clone(),
+                    error,
+                }
+                .to_string()
+            })?;
             let r = pma.check();
+            // What the serf checks before it starts from the arena's state.
+            let state = PmaSnapshot::validate(&pma);
             let s = pma.stats();
-            println!(
+            outln!(
                 "check {}: {} pages, {} blocks, {} errors; {} bytes in use in {} blocks, generation {}",
                 dir.display(),
                 r.pages_checked,
@@ -46,11 +55,24 @@ pub fn pma(a: PmaArgs) -> Result<i32, String> {
                 s.bytes_in_use,
                 s.blocks_in_use,
                 s.generation
-            );
-            if r.is_clean() {
+            )?;
+            match &state {
+                Ok(Some(st)) => outln!("state: event {} mug {:#010x}", st.event, st.mug)?,
+                Ok(None) => outln!("state: none (a fresh arena)")?,
+                Err(why) => outln!("state: bad: {why}")?,
+            }
+            if !r.is_clean() {
+                outln!("first error: {}", r.first_error)?;
+            }
+            if r.is_clean() && state.is_ok() {
                 Ok(0)
             } else {
-                println!("first error: {}", r.first_error);
+                outln!(
+                    "to recover (the event log is not affected): move {} aside and rebuild it \
+                     with `mars play {}`",
+                    dir.display(),
+                    pier.display()
+                )?;
                 Ok(1)
             }
         }
@@ -60,7 +82,7 @@ pub fn pma(a: PmaArgs) -> Result<i32, String> {
                 return Err(format!("{}: no persistent arena here", dir.display()));
             }
             let s = collect_offline(&pier)?;
-            println!(
+            outln!(
                 "gc: freed {} blocks ({} bytes); live {} blocks ({} bytes); {} pages released; {:.1} ms",
                 s.blocks_freed,
                 s.bytes_freed,
@@ -68,7 +90,7 @@ pub fn pma(a: PmaArgs) -> Result<i32, String> {
                 s.bytes_live,
                 s.pages_released,
                 s.nanos as f64 / 1e6
-            );
+            )?;
             Ok(0)
         }
     }

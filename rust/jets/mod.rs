@@ -166,6 +166,11 @@ pub struct Dashboard {
     pub jet_check: bool,
     /// Time every jet call and count kicks of registered but unjetted cores (`--stats`).
     pub timing: bool,
+    /// Report every core whose `%fast` registration is ignored because its parent is not registered (the serf's
+    /// verbose flag); otherwise only the first is reported, with a note.
+    pub verbose: bool,
+    /// Registrations ignored because the parent was not registered.
+    pub unlocated: u64,
     /// Registration nouns that live on the NockStack, by the depth of the frame that holds them.
     held: Vec<Vec<Held>>,
     locs: Vec<Loc>,
@@ -427,12 +432,21 @@ impl Dashboard {
             } else {
                 None
             }) else {
-                eprintln!(
-                    "jets: in {name_text}, parent {:x} not found at {} ({})\r",
-                    mug(p.head().unwrap_or(p)),
-                    clue.axis,
-                    self.why_unlocated(stack, p)
-                );
+                self.unlocated += 1;
+                if self.verbose || self.unlocated == 1 {
+                    eprintln!(
+                        "jets: in {name_text}, parent {:x} not found at {} ({})\r",
+                        mug(p.head().unwrap_or(p)),
+                        clue.axis,
+                        self.why_unlocated(stack, p)
+                    );
+                }
+                if !self.verbose && self.unlocated == 1 {
+                    eprintln!(
+                        "jets: (further cores whose parent is not registered are not reported; the serf's verbose \
+                         flag, 16, reports each)\r"
+                    );
+                }
                 return Ok(());
             };
             (

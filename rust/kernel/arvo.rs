@@ -6,7 +6,7 @@
 use crate::interpreter::{nock, signals, Context, Error, Mote};
 use crate::noun::{slot, tas, Atom, Cell, HeapAlloc, Noun, D, T};
 use crate::text::print_bounded;
-use crate::text::urbit::{render_path, render_tank, render_trace_entry};
+use crate::text::urbit::{render_path, render_tank, render_trace_entry, tape_text};
 
 /// Formulas used on every event, built once outside the NockStack (so they never move). Only formulas: a
 /// computation's product never contains a subtree of its formula unless the formula quotes it (Nock 1), and these
@@ -152,12 +152,54 @@ pub fn render_trace(ctx: &mut Context, f: &Formulas, kernel: Noun, trace: Noun) 
     r.unwrap_or(Noun::ZERO)
 }
 
+/// The width Vere's king renders tanks for when it knows no terminal's.
+pub const TANK_WIDTH: u64 = 80;
+
+/// Longest line of a tank rendered by the kernel.
+const WASH_LINE_BYTES: usize = 2000;
+
+/// Render a tank to lines with the kernel's own printer, `+wash`, slammed with `[[0 width] tank]` as Vere's king does
+/// (`u3_pier_tank`); `None` if the kernel has no `+wash` or it fails (under the same CPU limit as `+mook`).
+pub fn wash(
+    ctx: &mut Context,
+    f: &Formulas,
+    kernel: Noun,
+    tank: Noun,
+    width: u64,
+) -> Option<Vec<String>> {
+    let sub = Cell::new(&mut ctx.stack, kernel, tas("wash"))
+        .ok()?
+        .as_noun();
+    let gate = run_limited(ctx, MOOK_MIL, sub, f.wish).ok()?;
+    let edge = T(&mut ctx.stack, &[D(0), D(width)]).ok()?;
+    let sam = T(&mut ctx.stack, &[edge, tank]).ok()?;
+    let sub = Cell::new(&mut ctx.stack, gate, sam).ok()?.as_noun();
+    let wall = run_limited(ctx, MOOK_MIL, sub, f.slam).ok()?;
+    crate::noun::list_iter(wall)
+        .map(|t| tape_text(t.ok()?, WASH_LINE_BYTES))
+        .collect()
+}
+
+/// A source range `[[line col] [line col]]` as Hoon prints a spot's: `<[1 1].[1 9]>`.
+fn render_pint(pint: Noun) -> Option<String> {
+    let c = pint.as_cell()?;
+    let (p, q) = (c.head().as_cell()?, c.tail().as_cell()?);
+    let n = |x: Noun| x.as_u64();
+    Some(format!(
+        "<[{} {}].[{} {}]>",
+        n(p.head())?,
+        n(p.tail())?,
+        n(q.head())?,
+        n(q.tail())?
+    ))
+}
+
 /// CPU time allowed for one `%mean` trap of a trace rendered without a kernel.
 const TRAP_MIL: u64 = 2_000;
 
 /// Render a Nock trace without a kernel (a failed boot lifecycle), one line per entry, innermost first: `%mean`
 /// entries are tanks or traps producing tanks (a trap is run, with a time limit), `%spot` entries a source path and
-/// range; anything else is printed as a noun, cut short.
+/// range as Hoon prints them (`/eval:<[1 1].[1 9]>`); anything else is printed as a noun, cut short.
 pub fn render_trace_lines(ctx: &mut Context, trace: Noun) -> Vec<String> {
     let mut lines = Vec::new();
     for entry in crate::noun::list_iter(trace).flatten() {
@@ -173,11 +215,14 @@ pub fn render_trace_lines(ctx: &mut Context, trace: Noun) -> Vec<String> {
                 Some(render_tank(tank))
             } else if c.head() == tas("spot") {
                 let spot = c.tail().as_cell()?;
-                Some(format!(
-                    "{} {}",
-                    render_path(spot.head()),
-                    print_bounded(spot.tail(), 100)
-                ))
+                let path = render_path(spot.head());
+                if path.contains("<not a path>") {
+                    return None;
+                }
+                Some(match render_pint(spot.tail()) {
+                    Some(range) => format!("{path}:{range}"),
+                    None => format!("{path} {}", print_bounded(spot.tail(), 100)),
+                })
             } else {
                 None
             }

@@ -9,6 +9,9 @@
 //! ([`Context::reclaim`]). [`Kernel::pack`], [`Kernel::meld`] and [`Kernel::restore`] end the same way.
 
 pub mod arvo;
+
+/// Most lines [`Kernel::failure_lines`] gives: a trace may be thousands of entries deep.
+pub const FAILURE_LINES: usize = 200;
 mod context;
 pub mod rock;
 
@@ -150,6 +153,40 @@ impl Kernel {
             mote: e.mote.to_noun(),
             tang,
         }
+    }
+
+    /// A failure as Vere's king prints a goof (`u3_pier_punt_goof`), without the final `bail: %mote` line: the tang
+    /// of [`Kernel::goof`] in reverse, each tank rendered by the kernel's `+wash` (or on one line if that fails);
+    /// with no kernel, or a tang of `~` from a trace that is not empty, the trace itself, entry by entry, innermost
+    /// last. Hoon's parse failure reads as `syntax error at [LINE COL]`. At most [`FAILURE_LINES`] lines.
+    pub fn failure_lines(&mut self, e: Error) -> Vec<String> {
+        let goof = self.goof(e);
+        let mut lines = Vec::new();
+        if goof.tang.is_cell() {
+            let mut tanks: Vec<Noun> = crate::noun::list_iter(goof.tang).flatten().collect();
+            tanks.reverse();
+            for tank in tanks {
+                if lines.len() > FAILURE_LINES {
+                    break;
+                }
+                let kernel = self.state.kernel;
+                match arvo::wash(
+                    &mut self.ctx,
+                    &self.formulas,
+                    kernel,
+                    tank,
+                    arvo::TANK_WIDTH,
+                ) {
+                    Some(wall) => lines.extend(wall),
+                    None => lines.push(crate::text::urbit::render_tank(tank)),
+                }
+            }
+        } else {
+            lines = self.trace_lines(e.trace);
+            lines.reverse();
+        }
+        let lines = crate::text::urbit::join_syntax_error(lines);
+        crate::text::urbit::bound_lines(lines, FAILURE_LINES)
     }
 
     /// A trace rendered without a kernel, one line per entry, innermost first.

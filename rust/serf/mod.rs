@@ -175,6 +175,7 @@ fn run(args: SerfArgs, input: File, output: File) -> i32 {
     }
     // Count kicks of registered cores that run as Nock, for the SIGUSR1 progress report.
     kernel.ctx.jets.timing = std::env::var("MARS_JET_STATS").is_ok_and(|v| v == "1");
+    kernel.ctx.jets.verbose = args.flags.verbose();
     let trace = if args.flags.trace() {
         match trace::TraceFile::create(&args.pier) {
             Ok(t) => Some(t),

@@ -123,10 +123,12 @@ impl Serf {
         r
     }
 
-    /// The goof of a failure; without a kernel the raw trace goes to stderr (the tang is then `~`).
+    /// The goof of a failure; without a kernel the trace goes to stderr, rendered entry by entry and at most
+    /// [`crate::kernel::FAILURE_LINES`] lines (the tang is then `~`).
     fn goof(&mut self, e: Error) -> Goof {
         if !self.kernel.state().has_kernel() {
-            for line in self.kernel.trace_lines(e.trace) {
+            let lines = self.kernel.trace_lines(e.trace);
+            for line in crate::text::urbit::bound_lines(lines, crate::kernel::FAILURE_LINES) {
                 eprint!("mars: trace: {line}\r\n");
             }
         }

@@ -127,6 +127,15 @@ enum Pending {
 
 /// Decode the jam given as the words of an atom.
 pub fn cue_words<A: Alloc + ?Sized>(alloc: &mut A, words: &[u64]) -> Result<Noun, CueError> {
+    cue_words_end(alloc, words).map(|(n, _)| n)
+}
+
+/// [`cue_words`], also giving the bit offset where the jam ended: bits of the input from there on are not part of
+/// it (Hoon's `+cue` ignores them; a tool can refuse them).
+pub fn cue_words_end<A: Alloc + ?Sized>(
+    alloc: &mut A,
+    words: &[u64],
+) -> Result<(Noun, u64), CueError> {
     let r = BitReader::new(words);
     let mut table: OffsetMap = HashMap::with_capacity_and_hasher(1024, Default::default());
     let mut stack: Vec<Pending> = Vec::new();
@@ -162,7 +171,7 @@ pub fn cue_words<A: Alloc + ?Sized>(alloc: &mut A, words: &[u64]) -> Result<Noun
         // Hand the finished value to the cells waiting for it.
         loop {
             match stack.pop() {
-                None => return Ok(value),
+                None => return Ok((value, pos)),
                 Some(Pending::Head { start }) => {
                     stack.push(Pending::Tail { start, head: value });
                     break;
@@ -184,11 +193,23 @@ pub fn cue<A: Alloc + ?Sized>(alloc: &mut A, jammed: Atom) -> Result<Noun, CueEr
 
 /// Decode the little-endian bytes of a jam atom (the contents of a `.jam` or `.pill` file).
 pub fn cue_bytes<A: Alloc + ?Sized>(alloc: &mut A, bytes: &[u8]) -> Result<Noun, CueError> {
+    cue_words(alloc, &bytes_to_words(bytes))
+}
+
+/// [`cue_bytes`], also giving the bit offset where the jam ended (see [`cue_words_end`]).
+pub fn cue_bytes_end<A: Alloc + ?Sized>(
+    alloc: &mut A,
+    bytes: &[u8],
+) -> Result<(Noun, u64), CueError> {
+    cue_words_end(alloc, &bytes_to_words(bytes))
+}
+
+fn bytes_to_words(bytes: &[u8]) -> Vec<u64> {
     let mut words = vec![0u64; bytes.len().div_ceil(8)];
     for (i, chunk) in bytes.chunks(8).enumerate() {
         let mut b = [0u8; 8];
         b[..chunk.len()].copy_from_slice(chunk);
         words[i] = u64::from_le_bytes(b);
     }
-    cue_words(alloc, &words)
+    words
 }

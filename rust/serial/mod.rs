@@ -5,7 +5,7 @@ mod cue;
 mod jam;
 
 pub use bits::{BitReader, BitWriter};
-pub use cue::{cue, cue_bytes, cue_words, CueError};
+pub use cue::{cue, cue_bytes, cue_bytes_end, cue_words, cue_words_end, CueError};
 pub use jam::{jam, jam_to_bytes, jam_to_words};
 
 /// Number of significant bits of a u64.

@@ -79,6 +79,33 @@ impl PmaSnapshot {
         Ok(self.pma.as_mut().expect("opened above"))
     }
 
+    /// The committed state, validated as far as it can be without reading the whole state: `None` for an arena
+    /// that holds none; an error naming what is wrong otherwise. What the serf refuses to start from, and what
+    /// `mars pma check` reports.
+    pub fn validate(pma: &Pma) -> Result<Option<SerfState>, String> {
+        let record = pma.roots()[0];
+        if record == 0 {
+            return Ok(None);
+        }
+        let state = Self::read_record(pma, record)?;
+        let meta = pma.meta();
+        if meta.event != state.event || meta.kernel_mug != state.mug {
+            return Err(format!(
+                "superblock says event {} mug {:#x}, state record says event {} mug {:#x}",
+                meta.event, meta.kernel_mug, state.event, state.mug
+            ));
+        }
+        if let Some(m) = state.kernel.cached_mug() {
+            if m != state.mug {
+                return Err(format!(
+                    "the kernel's mug is {m:#x}, the state record says {:#x}",
+                    state.mug
+                ));
+            }
+        }
+        Ok(Some(state))
+    }
+
     /// Read the state record at `addr`.
     fn read_record(pma: &Pma, addr: u64) -> Result<SerfState, String> {
         if addr & 7 != 0
@@ -86,6 +113,11 @@ impl PmaSnapshot {
             || !pma.contains((addr + 8 * RECORD_WORDS as u64 - 1) as *const u8)
         {
             return Err(format!("root slot 0 ({addr:#x}) is not an arena address"));
+        }
+        if pma.block_size(addr as *const u64) < RECORD_WORDS * 8 {
+            return Err(format!(
+                "root slot 0 ({addr:#x}) is not an allocated block of the arena"
+            ));
         }
         // SAFETY: the record lies inside the mapped arena (checked above); it was written by `write_record` and made
         // durable by a commit, so its words are initialised.
@@ -101,6 +133,12 @@ impl PmaSnapshot {
             if n.is_allocated() && !pma.contains(n.addr() as *const u8) {
                 return Err(format!(
                     "the state record at {addr:#x} points outside the arena"
+                ));
+            }
+            if n.is_allocated() && pma.block_size(n.addr() as *const u64) == 0 {
+                return Err(format!(
+                    "the state record at {addr:#x} points to {:#x}, which is not an allocated block",
+                    n.addr()
                 ));
             }
         }
@@ -166,27 +204,9 @@ impl Snapshot for PmaSnapshot {
     fn load(&mut self, _stack: &mut NockStack) -> Result<Option<SerfState>, SnapshotError> {
         let dir = self.dir.clone();
         let pma = self.open()?;
-        let record = pma.roots()[0];
-        if record == 0 {
-            return Ok(None);
-        }
-        let state = Self::read_record(pma, record).map_err(|why| SnapshotError::Corrupt {
+        Self::validate(pma).map_err(|why| SnapshotError::Corrupt {
             reasons: vec![format!("{}: {why}", dir.display())],
-        })?;
-        let meta = pma.meta();
-        if meta.event != state.event || meta.kernel_mug != state.mug {
-            return Err(SnapshotError::Corrupt {
-                reasons: vec![format!(
-                    "{}: superblock says event {} mug {:#x}, state record says event {} mug {:#x}",
-                    dir.display(),
-                    meta.event,
-                    meta.kernel_mug,
-                    state.event,
-                    state.mug
-                )],
-            });
-        }
-        Ok(Some(state))
+        })
     }
 
     fn extract(

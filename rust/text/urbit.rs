@@ -91,18 +91,43 @@ pub fn render_path(n: Noun) -> String {
     s
 }
 
-/// Render a tank on one line: `[%leaf tape]` as its text, `[%palm ...]`/`[%rose [sep open close] items]` as their
-/// items joined, anything else as a noun. Iterative over the item lists; nesting depth is bounded by 64 levels.
-pub fn render_tank(tank: Noun) -> String {
-    fn tape(t: Noun) -> Option<String> {
-        let mut s = String::new();
-        for b in list_iter(t) {
-            let v = b.ok()?.as_u64()?;
-            s.push(char::from_u32(u32::try_from(v).ok()?)?);
+/// Longest one-line rendering of a tank: a tank may hold a whole printed vase.
+pub const TANK_BYTES: usize = 4000;
+
+/// A tape (a list of character atoms) as text, or `None` if it is not one. Stops after `max` bytes.
+pub fn tape_text(t: Noun, max: usize) -> Option<String> {
+    let mut s = String::new();
+    for b in list_iter(t) {
+        let v = b.ok()?.as_u64()?;
+        s.push(char::from_u32(u32::try_from(v).ok()?)?);
+        if s.len() >= max {
+            s.push_str("...");
+            break;
         }
-        Some(s)
     }
-    fn go(tank: Noun, depth: usize) -> String {
+    Some(s)
+}
+
+/// Render a tank on one line: `[%leaf tape]` as its text, `[%palm ...]`/`[%rose [sep open close] items]` as their
+/// items joined, anything else as a noun. Iterative over the item lists; nesting depth is bounded by 64 levels and the
+/// text by [`TANK_BYTES`].
+pub fn render_tank(tank: Noun) -> String {
+    let mut s = render_tank_unbounded(tank);
+    if s.len() > TANK_BYTES {
+        let mut cut = TANK_BYTES;
+        while !s.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        s.truncate(cut);
+        s.push_str("...");
+    }
+    s
+}
+
+fn render_tank_unbounded(tank: Noun) -> String {
+    let mut budget = TANK_BYTES;
+    fn go(tank: Noun, depth: usize, budget: &mut usize) -> String {
+        let tape = |t| tape_text(t, TANK_BYTES);
         let fallback = || crate::text::print_bounded(tank, 2000);
         let Some(c) = tank.as_cell() else {
             // Kernels also slog bare cords (`'clay: kernel updated'`).
@@ -127,13 +152,51 @@ pub fn render_tank(tank: Noun) -> String {
             .head()
             .and_then(tape)
             .unwrap_or_else(|| " ".into());
-        let items: Vec<String> = list_iter(body.tail())
-            .flatten()
-            .map(|t| go(t, depth + 1))
-            .collect();
+        let mut items: Vec<String> = Vec::new();
+        for t in list_iter(body.tail()).flatten() {
+            if *budget == 0 {
+                items.push("...".into());
+                break;
+            }
+            let item = go(t, depth + 1, budget);
+            *budget = budget.saturating_sub(item.len() + 1);
+            items.push(item);
+        }
         items.join(if sep.is_empty() { " " } else { &sep })
     }
-    go(tank, 0)
+    go(tank, 0, &mut budget)
+}
+
+/// At most `max` of `lines`: if there are more, the first `max - 1` and a line saying how many were left out.
+pub fn bound_lines(mut lines: Vec<String>, max: usize) -> Vec<String> {
+    let max = max.max(1);
+    if lines.len() > max {
+        let left = lines.len() - (max - 1);
+        lines.truncate(max - 1);
+        lines.push(format!("... ({left} more lines)"));
+    }
+    lines
+}
+
+/// Hoon's `+scan` fails with two tanks, the position `{LINE COL}` and then `syntax error`; as lines, they read as the
+/// one line `syntax error at [LINE COL]` (the form Hoon's own file parsers print). Other lines are kept.
+pub fn join_syntax_error(lines: Vec<String>) -> Vec<String> {
+    fn position(l: &str) -> Option<(u64, u64)> {
+        let (a, b) = l.strip_prefix('{')?.strip_suffix('}')?.split_once(' ')?;
+        Some((a.parse().ok()?, b.parse().ok()?))
+    }
+    let mut out: Vec<String> = Vec::with_capacity(lines.len());
+    for line in lines {
+        if line == "syntax error" {
+            if let Some((l, c)) = out.last().and_then(|p| position(p)) {
+                out.pop();
+                out.push(format!("syntax error at [{l} {c}]"));
+                continue;
+            }
+        }
+        out.push(line);
+    }
+    out
 }
 
 /// Longest rendering of one trace entry: a `%mean` may hold a whole vase.
@@ -183,6 +246,15 @@ mod tests {
         assert_eq!(render_tank(cord), "clay: kernel updated");
         assert_eq!(render_tank(Noun::ZERO), "0");
         assert_eq!(render_tank(crate::noun::D(7)), "7");
+        // A rose of 100,000 leaves renders within the bound.
+        let leaf = parse_noun(&mut h, "[%leaf 104 105 0]").unwrap();
+        let items: Vec<Noun> = (0..100_000).map(|_| leaf).collect();
+        let items = crate::noun::list(&mut h, &items).unwrap();
+        let seps = parse_noun(&mut h, "[[32 0] 0 0]").unwrap();
+        let rose = T(&mut h, &[crate::noun::tas("rose"), seps, items]).unwrap();
+        let text = render_tank(rose);
+        assert!(text.starts_with("hi hi hi"), "{text}");
+        assert!(text.len() <= TANK_BYTES + 3, "{}", text.len());
     }
 
     #[test]
@@ -195,6 +267,31 @@ mod tests {
         let tail = crate::noun::list(&mut h, &huge).unwrap();
         let mean = T(&mut h, &[crate::noun::tas("mean"), tail]).unwrap();
         assert!(render_trace_entry(mean).len() <= TRACE_ENTRY_BYTES + 16);
+    }
+
+    #[test]
+    fn syntax_errors_read_as_one_line() {
+        let v = |xs: &[&str]| xs.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            join_syntax_error(v(&["/eval", "{1 7}", "syntax error"])),
+            v(&["/eval", "syntax error at [1 7]"])
+        );
+        assert_eq!(
+            join_syntax_error(v(&["syntax error", "{1 7}"])),
+            v(&["syntax error", "{1 7}"])
+        );
+        assert_eq!(
+            join_syntax_error(v(&["{a b}", "syntax error"])),
+            v(&["{a b}", "syntax error"])
+        );
+    }
+
+    #[test]
+    fn bounded_lines() {
+        let lines: Vec<String> = (0..10).map(|i| i.to_string()).collect();
+        assert_eq!(bound_lines(lines.clone(), 20), lines);
+        let cut = bound_lines(lines, 4);
+        assert_eq!(cut, ["0", "1", "2", "... (7 more lines)"]);
     }
 
     #[test]
