@@ -2,7 +2,7 @@
 //! together (the full brass boot takes minutes of CPU; docs/performance.md has its command):
 //!
 //! 1. load ivory.pill (cue and the lifecycle: the Hoon compiler as a kernel);
-//! 2. compile `benches/data/library.hoon` (a 499-line core: molds, doors over maps, wet gates) and run it;
+//! 2. compile `benches/data/library.hoon` (a 499-line core: molds, doors over maps, wet gates);
 //! 3. parse hoon.hoon (`ream`), the parser combinators' work, and
 //! 4. compile hoon.hoon against nothing (`ride %noun`), `ut`-heavy — both with the source taken from brass.pill,
 //!    skipped when it is absent.
@@ -107,8 +107,8 @@ fn main() {
     let library = include_str!("data/library.hoon");
     run_on_text(
         &mut k,
-        "library.hoon: compile and (fib:arith 50)",
-        "|=(txt=@t q:(slap !>(..ride) (ream (cat 3 '=>  ' (cat 3 txt '\n(fib:arith 50)')))))",
+        "library.hoon: compile (slap against the kernel)",
+        "|=(txt=@t (mug q:(slap !>(..ride) (ream txt))))",
         library,
     );
 
