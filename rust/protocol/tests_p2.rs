@@ -154,7 +154,11 @@ fn boot_frames_decode_and_refuse_garbage() {
     };
     let n = with_arvo.encode(&mut h).unwrap();
     assert!(Boot::decode(n).unwrap().arvo.is_some());
-    let bad_vent = T(&mut h, &[tas("boot"), pill, D(0), tas("real"), D(0), D(0)]).unwrap();
+    let bad_vent = {
+        let q = T(&mut h, &[pill, D(0)]).unwrap();
+        let vent = T(&mut h, &[tas("real"), D(0)]).unwrap();
+        T(&mut h, &[tas("boot"), q, vent, D(0)]).unwrap()
+    };
     assert!(Boot::decode(bad_vent)
         .unwrap_err()
         .to_string()
@@ -162,7 +166,8 @@ fn boot_frames_decode_and_refuse_garbage() {
     let bad_tier = {
         let p = T(&mut h, &[PROP, tas("x"), tas("mid"), D(0)]).unwrap();
         let more = list(&mut h, &[p]).unwrap();
-        T(&mut h, &[tas("boot"), pill, D(0), vent, more]).unwrap()
+        let q = T(&mut h, &[pill, D(0)]).unwrap();
+        T(&mut h, &[tas("boot"), q, vent, more]).unwrap()
     };
     assert!(Boot::decode(bad_tier)
         .unwrap_err()

@@ -522,10 +522,10 @@ impl Worker {
                 self.reply(Plea::Quac(report), None)
             }
             Writ::Quiz(Quiz::Quic) => {
-                let st = &self.serf.kernel.ctx.stack;
-                let open = (st.free_words() * 8) as u64;
-                let idle = (st.size_bytes() as u64)
-                    .saturating_sub(open + (st.frame_alloc_words() * 8) as u64);
+                // Open: the free gap of the NockStack. Idle: Vere's free-list bytes; the NockStack allocates by
+                // bumping and has no free lists, so nothing is idle.
+                let open = (self.serf.kernel.ctx.stack.free_words() * 8) as u64;
+                let idle = 0;
                 eprint!("open: {open}\r\nidle: {idle}\r\n");
                 self.reply(Plea::Quic { open, idle }, None)
             }

@@ -1,6 +1,7 @@
-//! End-to-end tests of the P2 serf (`mars boot --snap-dir`, `mars work --snap-dir`; king-protocol.md §1.3, §3.12,
-//! §4.3, §7.2), driven through the test king's P2 side (`mars::king::p2`) over real pipes, with the project's own
-//! pill (and baby.pill when the shared pills are there).
+// End-to-end tests of the P2 serf (`mars boot --snap-dir`, `mars work --snap-dir`; king-protocol.md §1.3, §3.12,
+// §4.3, §7.2), driven through the test king's P2 side (`mars::king::p2`) over real pipes, with the project's own
+// pill (and baby.pill when the shared pills are there). Included by `tests/serf_p2_pma.rs` and `tests/serf_p2_jam.rs`,
+// which set `STORE`, so both snapshot stores pass the same tests.
 
 use mars::eventlog::{Layout, PierLog};
 use mars::king::p2::{boot, boot_frame, boot_with, run_work, P2Options, WorkProcess};
@@ -17,7 +18,7 @@ fn bin() -> PathBuf {
 }
 
 fn pier(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("mars-p2-{name}-{}", std::process::id()));
+    let d = std::env::temp_dir().join(format!("mars-p2-{STORE}-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
     d
@@ -27,6 +28,7 @@ fn opts(pier: &Path) -> P2Options {
     let mut o = P2Options::new(&bin(), pier);
     o.capture_stderr = true;
     o.loom_bits = 28;
+    o.snapshot = Some(STORE.to_string());
     o
 }
 
@@ -441,6 +443,7 @@ fn p2_play_until_stops_replay_and_exits_0() {
 fn p1_pier_is_migrated_on_first_work() {
     let p = pier("migrate");
     let out = std::process::Command::new(bin())
+        .env("MARS_SNAPSHOT", STORE)
         .args(["boot", "--pier", p.to_str().unwrap(), "--loom", "28"])
         .output()
         .unwrap();
@@ -497,5 +500,30 @@ fn p2_baby_pill_boots_and_restarts() {
     let w = WorkProcess::spawn(&opts(&p), Chatter::Collect).unwrap();
     assert_eq!((w.event, w.mug), (eve, mug));
     w.kill();
+    let _ = std::fs::remove_dir_all(&p);
+}
+
+/// `--snap-time`: an idle serf saves on its timer, so a SIGKILL afterwards replays nothing.
+#[test]
+fn p2_snap_time_saves_while_idle() {
+    let p = pier("timer");
+    boot_own(&p);
+    let mut o = opts(&p);
+    o.snap_time = 1;
+    let mut h = HeapAlloc::new();
+    let mut w = WorkProcess::spawn(&o, Chatter::Collect).unwrap();
+    for _ in 0..5 {
+        noop(&mut w, &mut h);
+    }
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    let eve = w.event;
+    w.kill();
+    let mut o = opts(&p);
+    o.flags = 16; // verbose: says where the snapshot is
+    let w = WorkProcess::spawn(&o, Chatter::Collect).unwrap();
+    assert_eq!(w.event, eve);
+    let (_, err) = w.wait_with_stderr().unwrap();
+    assert!(err.contains(&format!("snapshot at event {eve}")), "{err}");
+    assert!(!err.contains("play: events"), "{err}");
     let _ = std::fs::remove_dir_all(&p);
 }
