@@ -527,3 +527,28 @@ fn p2_snap_time_saves_while_idle() {
     assert!(!err.contains("play: events"), "{err}");
     let _ = std::fs::remove_dir_all(&p);
 }
+
+/// toddler.pill (Ares' test pill: a real larval Arvo) through the P2 boot sequence, a `%wack`, and a replay from
+/// scratch reproducing the mug.
+#[test]
+fn p2_toddler_pill_boots_works_and_replays() {
+    let Some(bytes) = read_shared(&pills_dir().join("toddler.pill")) else {
+        return;
+    };
+    let p = pier("toddler");
+    boot(&opts(&p), &bytes, 0, Chatter::Collect).unwrap();
+    let mut h = HeapAlloc::new();
+    let mut w = WorkProcess::spawn(&opts(&p), Chatter::Collect).unwrap();
+    assert_eq!(w.event, 7, "2 formulas, 4 wisps, %boot");
+    let wire = T(&mut h, &[D(0), tas("arvo"), D(0)]).unwrap();
+    let wack = T(&mut h, &[wire, tas("wack"), D(1)]).unwrap();
+    assert!(matches!(w.poke(&mut h, 0, wack).unwrap(), PokeReply::Done(_)));
+    let (eve, mug) = w.sync(&mut h).unwrap();
+    assert_eq!(eve, 8);
+    w.kill();
+    std::fs::remove_dir_all(p.join(".urb/chk")).unwrap();
+    let w = WorkProcess::spawn(&opts(&p), Chatter::Collect).unwrap();
+    assert_eq!((w.event, w.mug), (eve, mug));
+    w.kill();
+    let _ = std::fs::remove_dir_all(&p);
+}
