@@ -216,6 +216,9 @@ fn p2_pipelined_tasks_are_answered_in_order() {
             PokeReply::Done(_) => assert_ne!(i, 4),
             PokeReply::Bail(_) => assert_eq!(i, 4),
         }
+        // A %poke is answered only once its event is committed.
+        let logged = PierLog::open_read_only(&p).unwrap().last().unwrap();
+        assert!(logged >= w.event, "reply for event {} before the log had it ({logged})", w.event);
     }
     match w.recv(&mut h).unwrap() {
         Plea::Peek(PeekReply::Done(r)) => {
