@@ -35,6 +35,9 @@ pub struct P2Options {
     pub capture_stderr: bool,
     /// `MARS_SNAPSHOT` for the serf (inherited if `None`).
     pub snapshot: Option<String>,
+    /// Emulate a full disk: the serf runs under `RLIMIT_FSIZE` of this many bytes (it ignores `SIGXFSZ`, so a write
+    /// past the limit fails with `EFBIG`).
+    pub file_size_limit: Option<u64>,
 }
 
 impl P2Options {
@@ -48,6 +51,7 @@ impl P2Options {
             play_until: None,
             capture_stderr: false,
             snapshot: None,
+            file_size_limit: None,
         }
     }
 
@@ -61,6 +65,23 @@ impl P2Options {
             .args(["--persistent-cache-size", "50000"]);
         if let Some(s) = &self.snapshot {
             cmd.env("MARS_SNAPSHOT", s);
+        }
+        if let Some(limit) = self.file_size_limit {
+            use std::os::unix::process::CommandExt;
+            // SAFETY: the closure runs in the forked child before exec and calls only setrlimit, which is
+            // async-signal-safe, on a value it owns.
+            unsafe {
+                cmd.pre_exec(move || {
+                    let lim = libc::rlimit {
+                        rlim_cur: limit as libc::rlim_t,
+                        rlim_max: limit as libc::rlim_t,
+                    };
+                    if libc::setrlimit(libc::RLIMIT_FSIZE, &lim) != 0 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                    Ok(())
+                });
+            }
         }
         cmd.stdin(Stdio::piped())
             .stdout(Stdio::piped())

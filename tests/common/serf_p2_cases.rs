@@ -555,3 +555,44 @@ fn p2_toddler_pill_boots_works_and_replays() {
     w.kill();
     let _ = std::fs::remove_dir_all(&p);
 }
+
+/// A full disk under the log: the commit fails, the serf exits 1 saying so, and no event it acknowledged is lost.
+#[test]
+fn p2_full_disk_under_the_log_loses_no_acknowledged_event() {
+    let p = pier("full");
+    boot_own(&p);
+    let mut h = HeapAlloc::new();
+    {
+        let mut w = WorkProcess::spawn(&opts(&p), Chatter::Collect).unwrap();
+        noop(&mut w, &mut h);
+        assert!(w.exit(&mut h).unwrap().success());
+    }
+    // No file may grow past the log's current size from now on.
+    let limit = std::fs::metadata(p.join(".urb/log/0i0/data.mdb")).unwrap().len();
+    let mut o = opts(&p);
+    o.file_size_limit = Some(limit);
+    let mut w = WorkProcess::spawn(&o, Chatter::Collect).unwrap();
+    let mut acked = w.event;
+    let mut failed = false;
+    for _ in 0..20_000 {
+        let ov = ovum(&mut h, "noop");
+        match w.poke(&mut h, 0, ov) {
+            Ok(PokeReply::Done(_)) => acked = w.event,
+            Ok(other) => panic!("{other:?}"),
+            Err(_) => {
+                failed = true;
+                break;
+            }
+        }
+    }
+    assert!(failed, "the log never outgrew {limit} bytes");
+    let (status, stderr) = w.wait_with_stderr().unwrap();
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("event log") && !stderr.contains("panic"), "{stderr}");
+    let w = WorkProcess::spawn(&opts(&p), Chatter::Collect).unwrap();
+    let (last, mug, _) = last_logged(&p, &mut h);
+    assert!(last >= acked, "acknowledged {acked}, logged {last}");
+    assert_eq!((w.event, w.mug), (last, mug));
+    w.kill();
+    let _ = std::fs::remove_dir_all(&p);
+}
