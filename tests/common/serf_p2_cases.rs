@@ -596,3 +596,28 @@ fn p2_full_disk_under_the_log_loses_no_acknowledged_event() {
     w.kill();
     let _ = std::fs::remove_dir_all(&p);
 }
+
+/// `mars boot --protocol 2`: the king-side driver plays Vere 4.x's king (boot frame, `work`, start events, exit),
+/// and a second run continues the pier from the serf's own log and snapshot.
+#[test]
+fn mars_boot_protocol_2_drives_the_p2_serf() {
+    let p = pier("cli");
+    let run = |extra: &[&str]| {
+        let out = std::process::Command::new(bin())
+            .env("MARS_SNAPSHOT", STORE)
+            .args(["boot", "--protocol", "2", "--pier", p.to_str().unwrap(), "--loom", "28"])
+            .args(extra)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "{err}");
+        err
+    };
+    let err = run(&[]);
+    assert!(err.contains("booted by `mars boot --snap-dir`") && err.contains("ripe at event 8"), "{err}");
+    let first = PierLog::open_read_only(&p).unwrap().last().unwrap();
+    assert!(first > 8, "the start events were logged");
+    let err = run(&["--no-start"]);
+    assert!(err.contains(&format!("ripe at event {first}")), "{err}");
+    let _ = std::fs::remove_dir_all(&p);
+}
