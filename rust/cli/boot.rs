@@ -1,13 +1,16 @@
-//! `mars boot`, `mars make-pill` and `mars bench-serf`: driving a real `mars serf` through the test king.
+//! `mars boot`, `mars make-pill` and `mars bench-serf`: driving a real `mars serf` through the test king
+//! (`mars boot --protocol 2`: a real `mars boot --snap-dir` / `mars work --snap-dir` through its P2 side).
 
 use super::out::outln;
 use crate::eventlog::{EventLog, Meta};
+use crate::king::p2::{self as king_p2, P2Options, WorkProcess};
 use crate::king::{
     cards, parse_pill, test_pill, BootOptions, Chatter, King, PeekReply, Pill, PlayReply,
     SpawnOptions, WorkReply,
 };
 use crate::noun::{list_iter, tas, HeapAlloc, Noun, D, T};
 use crate::protocol::p1::{Plea, Writ};
+use crate::protocol::p2::{PeekReply as P2PeekReply, PokeReply};
 use crate::serf::args::MAX_LOOM_BITS;
 use crate::serial::{cue_bytes, jam_to_bytes};
 use clap::Args;
@@ -58,6 +61,10 @@ pub struct BootArgs {
     /// Vere's `-c` refuses an existing pier).
     #[arg(long)]
     resume: bool,
+    /// Protocol generation: 1 drives `mars serf` as Vere 1.16's king does (the king keeps a P1 log); 2 drives
+    /// `mars boot --snap-dir` and `mars work --snap-dir` as Vere 4.x's king does (the serf keeps an epoch log).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=2))]
+    protocol: u8,
 }
 
 fn ship(s: &str) -> Result<u128, String> {
@@ -315,6 +322,9 @@ fn check_args(a: &BootArgs, resuming: bool) -> Result<Checked, String> {
 }
 
 pub fn boot(a: BootArgs) -> Result<i32, String> {
+    if a.protocol == 2 {
+        return boot_p2(a);
+    }
     let existing = a.pier.as_deref().filter(|p| holds_a_ship(p));
     if let (Some(p), Some(pill), false) = (existing, &a.pill, a.resume) {
         return Err(format!(
@@ -466,6 +476,123 @@ pub fn boot(a: BootArgs) -> Result<i32, String> {
     eprintln!(
         "exit: saved at event {}, serf exited with {status} ({:.1} ms)",
         king.log.len(),
+        ms(t)
+    );
+    Ok(if status.success() { 0 } else { 1 })
+}
+
+/// One `%poke` through the P2 king, reported like [`send`]; returns the effects (`~` if it failed).
+fn poke_p2(
+    w: &mut WorkProcess,
+    h: &mut HeapAlloc,
+    ovum: crate::noun::Noun,
+    verbose: bool,
+) -> Result<crate::noun::Noun, String> {
+    let t = Instant::now();
+    match w.poke(h, 0, ovum).map_err(|e| e.to_string())? {
+        PokeReply::Done(effects) => {
+            if verbose {
+                eprintln!(
+                    "event {}: done, {} effects ({:.2} ms)",
+                    w.event,
+                    list_iter(effects).count(),
+                    ms(t)
+                );
+            }
+            Ok(effects)
+        }
+        PokeReply::Bail(goofs) => {
+            eprintln!(
+                "event: bail {} ({:.2} ms)",
+                goofs
+                    .iter()
+                    .map(|g| g.mote_name())
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                ms(t)
+            );
+            Ok(crate::noun::Noun::ZERO)
+        }
+    }
+}
+
+/// `mars boot --protocol 2`: as Vere 4.x's king, boot with `mars boot --snap-dir` if the pier has no log, then run
+/// `mars work --snap-dir` (which replays its own log) and send the start, `--events`, `--dojo` and `--peek` tasks.
+fn boot_p2(a: BootArgs) -> Result<i32, String> {
+    let ship = ship(&a.ship)?;
+    let pier = match &a.pier {
+        Some(p) => p.clone(),
+        None => std::env::temp_dir().join(format!("mars-boot-{}", std::process::id())),
+    };
+    std::fs::create_dir_all(&pier).map_err(|e| format!("{}: {e}", pier.display()))?;
+    let mut opts = P2Options::new(&own_binary()?, &pier);
+    opts.flags = a.flags;
+    opts.loom_bits = a.loom;
+    if !crate::eventlog::log_dir(&pier).join("data.mdb").exists() {
+        let bytes = match &a.pill {
+            Some(p) => std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()))?,
+            None => test_pill::pill_bytes(),
+        };
+        let t = Instant::now();
+        king_p2::boot(&opts, &bytes, ship, Chatter::Print).map_err(|e| e.to_string())?;
+        eprintln!(
+            "boot: {} booted by `mars boot --snap-dir` ({:.1} ms)",
+            pier.display(),
+            ms(t)
+        );
+    }
+    let t = Instant::now();
+    let mut w = WorkProcess::spawn(&opts, Chatter::Print).map_err(|e| e.to_string())?;
+    eprintln!(
+        "work: ripe at event {} (mug {:#010x}), pier {} ({:.1} ms)",
+        w.event,
+        w.mug,
+        pier.display(),
+        ms(t)
+    );
+    let mut h = HeapAlloc::new();
+    if !a.no_start {
+        let o = boot_options(ship, a.flags);
+        let ova =
+            cards::start_ova(&mut h, &o, crate::king::date::now_da()).map_err(|e| e.to_string())?;
+        for ovum in ova {
+            poke_p2(&mut w, &mut h, ovum, true)?;
+        }
+        eprintln!("start: driver events sent, serf at event {}", w.event);
+    }
+    if let Some(f) = &a.events {
+        let text = std::fs::read_to_string(f).map_err(|e| format!("{}: {e}", f.display()))?;
+        for (i, line) in text.lines().enumerate() {
+            let line = line.split('#').next().unwrap_or("").trim();
+            if line.is_empty() {
+                continue;
+            }
+            let ovum = crate::text::parse_noun(&mut h, line)
+                .map_err(|e| format!("{}:{}: {e}", f.display(), i + 1))?;
+            poke_p2(&mut w, &mut h, ovum, true)?;
+        }
+    }
+    for line in &a.dojo {
+        eprintln!("dojo: {line}");
+        for ovum in cards::type_line(&mut h, line).map_err(|e| e.to_string())? {
+            let effects = poke_p2(&mut w, &mut h, ovum, false)?;
+            for text in cards::blit_text(effects) {
+                println!("{text}");
+            }
+        }
+    }
+    for spec in &a.peek {
+        let sam = cards::peek_once(&mut h, spec)?;
+        match w.peek(&mut h, 0, sam).map_err(|e| e.to_string())? {
+            P2PeekReply::Done(res) => println!("{spec}: {}", cards::render_peek(res)),
+            P2PeekReply::Bail(goof) => println!("{spec}: crash {}", goof.mote_name()),
+        }
+    }
+    let t = Instant::now();
+    let eve = w.event;
+    let status = w.exit(&mut h).map_err(|e| e.to_string())?;
+    eprintln!(
+        "exit: saved at event {eve}, serf exited with {status} ({:.1} ms)",
         ms(t)
     );
     Ok(if status.success() { 0 } else { 1 })

@@ -50,6 +50,7 @@ enum Command {
     /// (spawned by the king; speaks the newt protocol on stdin/stdout).
     Serf(SerfCmd),
     /// Boot a pill through the test king and a real `mars serf`, with a progress line per phase and per event.
+    /// (`mars boot --snap-dir PIER ...` is instead the P2 serf that Vere 4.x spawns; so is `mars work --snap-dir`.)
     Boot(boot::BootArgs),
     /// Write the project's own test pill.
     MakePill(boot::MakePillArgs),
@@ -75,6 +76,15 @@ struct SerfCmd {
 
 /// Run the CLI; returns the process exit status.
 pub fn main() -> i32 {
+    // Vere 4.x spawns its serf as `<bin> boot --snap-dir ...` / `<bin> work --snap-dir ...` (king-protocol.md §1.3).
+    // mars's own king-side `mars boot` never takes `--snap-dir`, so that option tells the two apart, before clap.
+    let argv: Vec<String> = std::env::args_os()
+        .skip(1)
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    if let Some(mode) = crate::serf::args_p2::is_p2(&argv) {
+        return crate::serf::main_p2(mode, &argv[1..]);
+    }
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {

@@ -4,10 +4,15 @@
 //! the P1 king does and sending it as the first `%play` batch, computes new events with `%work` (logging the `%crud`
 //! event instead of the original on `%swap`), and after a restart replays the log from the serf's snapshot in batches
 //! of at most 500 events. Every reply is checked by [`driver::SerfProcess`].
+//!
+//! [`p2`] is the king's side of protocol P2 (Vere 4.x): there the serf owns the log and assembles the boot
+//! sequence, so the king only spawns `mars boot --snap-dir` with a boot frame and `mars work --snap-dir`, and
+//! checks the replies.
 
 pub mod cards;
 pub mod date;
 pub mod driver;
+pub mod p2;
 pub mod pill;
 pub mod test_pill;
 

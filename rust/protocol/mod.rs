@@ -2,16 +2,19 @@
 //! as typed enums that encode to nouns and decode from them.
 //!
 //! [`p1`] is the generation of Vere 1.16 (writs `%live %peek %play %work`, pleas `%ripe %live %slog %flog %peek %play
-//! %work`). A later generation (Vere 4.x, §3.12: `%poke %sync %quiz`, `[%ripe [2 wynn] ...]`) is a sibling module with
-//! its own `Writ` and `Plea`; what every generation shares lives here: the framing ([`newt`]), goofs ([`Goof`]), the
+//! %work`); [`p2`] is Vere 4.x's (§3.12: `%poke %peek %sync %live %quiz %exit`, `[%ripe [2 wynn] ...]`, and the
+//! `[%boot pill vent more]` frame), with its own `Writ` and `Plea`. What every generation shares lives here: the framing ([`newt`]), goofs ([`Goof`]), the
 //! decoding error ([`DecodeError`]) and the field readers the decoders are built from.
 
 mod error;
 mod goof;
 pub mod newt;
 pub mod p1;
+pub mod p2;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_p2;
 
 pub use error::DecodeError;
 pub use goof::Goof;

@@ -1,24 +1,32 @@
-//! `mars serf`: the process Urbit's king spawns and drives over stdin/stdout (king-protocol.md, protocol P1).
+//! The process Urbit's king spawns and drives over stdin/stdout (king-protocol.md), in both protocol generations:
+//! `mars serf` for P1 (Vere 1.16), `mars boot --snap-dir` and `mars work --snap-dir` for P2 (Vere 4.x).
 //!
-//! Start-up: parse argv (§1.1), take the protocol descriptors private (§1.4), build the [`Kernel`] and load the
-//! snapshot (or a rock), then run the protocol generation's loop on a thread with a large native stack. The loop
-//! (`p1.rs`) turns writs into the generation-independent operations of `ops.rs`, which are [`Kernel`] calls, and
-//! their outcomes into pleas. Diagnostics go to stderr with `\r\n` line ends.
+//! Start-up: parse argv (P1 §1.1: `args.rs`; P2 §1.3: `args_p2.rs`), take the protocol descriptors private (§1.4),
+//! build the [`Kernel`] and load the snapshot (or a rock), then run the protocol generation's loop on a thread with a
+//! large native stack. The loops (`p1.rs`, `p2.rs`) turn writs into the generation-independent operations of
+//! `ops.rs`, which are [`Kernel`] calls, and their outcomes into pleas. In P2 the serf also owns the event log and
+//! the pier lock (`p2.rs`) and assembles the boot sequence itself (`boot_seq.rs`). Diagnostics go to stderr with
+//! `\r\n` line ends.
 
 pub mod args;
+pub mod args_p2;
+mod boot_seq;
 mod idle;
 mod ops;
 mod output;
 mod p1;
+mod p2;
 mod trace;
 
 pub use args::{Flags, SerfArgs};
+pub use args_p2::{Mode, P2Args};
+pub use p2::RUNTIME_VERSION;
 
 use crate::interpreter::signals;
 use crate::kernel::{new_context, Kernel};
 use crate::snapshot::StoreKind;
 use ops::{Fatal, Serf};
-use output::{Output, SerfSlog};
+use output::{Output, SerfSlog, SharedOutput};
 use std::cell::RefCell;
 use std::fs::File;
 use std::os::fd::FromRawFd;
@@ -38,7 +46,30 @@ pub fn main(args: &[String]) -> i32 {
             return 1;
         }
     };
-    init_tracing(args.flags.verbose());
+    serve_on_thread(args.flags.verbose(), move |input, output| {
+        run(args, input, output)
+    })
+}
+
+/// Entry point of the P2 subcommands (`mars boot --snap-dir ...`, `mars work --snap-dir ...`): `args` are the
+/// arguments after the subcommand. A usage error exits 2; everything else as Vere's P2 serf (king-protocol.md §1.6).
+pub fn main_p2(mode: Mode, args: &[String]) -> i32 {
+    let args = match args_p2::parse(mode, args) {
+        Ok(a) => a,
+        Err(e) => {
+            eprint!("mars {}: {e}\r\n", mode.name());
+            return crate::cli::EXIT_USAGE;
+        }
+    };
+    serve_on_thread(args.flags.verbose(), move |input, output| {
+        run_p2(args, input, output)
+    })
+}
+
+/// Set up the process as a serf (tracing, signals, private protocol descriptors) and run `serve` on a thread with
+/// the interpreter's native stack.
+fn serve_on_thread(verbose: bool, serve: impl FnOnce(File, File) -> i32 + Send + 'static) -> i32 {
+    init_tracing(verbose);
     // SIGPIPE as Vere; SIGXFSZ too, so that a write past a file-size limit (`ulimit -f`) fails with EFBIG and is
     // reported like a full disk instead of killing the serf with a core dump.
     // SAFETY: setting a signal disposition to SIG_IGN is always sound.
@@ -56,7 +87,7 @@ pub fn main(args: &[String]) -> i32 {
     let thread = std::thread::Builder::new()
         .name("serf".into())
         .stack_size(crate::interpreter::THREAD_STACK_BYTES)
-        .spawn(move || run(args, input, output));
+        .spawn(move || serve(input, output));
     match thread.map(|t| t.join()) {
         Ok(Ok(code)) => code,
         Ok(Err(_)) => {
@@ -134,59 +165,70 @@ fn take_protocol_fds() -> std::io::Result<(File, File)> {
     }
 }
 
-/// Build the kernel, load its state, and serve the king.
-fn run(args: SerfArgs, input: File, output: File) -> i32 {
-    let mut ctx = match new_context(1usize << args.loom_bits, args.cache_size as usize) {
-        Ok(c) => c,
-        Err(e) => {
-            eprint!(
-                "mars serf: cannot reserve a 2^{}-byte NockStack: {e}\r\n",
-                args.loom_bits
-            );
-            return 1;
-        }
-    };
-    let out = Rc::new(RefCell::new(Output::new(output)));
+/// Build the kernel on `pier` and load its own snapshot: the context, the slog sink on `out`, the signal flags,
+/// the store named by `MARS_SNAPSHOT`.
+fn kernel(
+    pier: &std::path::Path,
+    loom_bits: u8,
+    cache_size: u32,
+    quiet: bool,
+    dry_run: bool,
+    out: &SharedOutput,
+) -> Result<(Kernel, StoreKind), String> {
+    let mut ctx = new_context(1usize << loom_bits, cache_size as usize)
+        .map_err(|e| format!("cannot reserve a 2^{loom_bits}-byte NockStack: {e}"))?;
     ctx.slog = Box::new(SerfSlog {
         out: out.clone(),
-        quiet: args.flags.quiet(),
+        quiet,
     });
-    if let Err(e) = signals::install_signal_flags(&ctx.stop) {
-        eprint!("mars serf: cannot install signal handlers: {e}\r\n");
-        return 1;
+    signals::install_signal_flags(&ctx.stop)
+        .map_err(|e| format!("cannot install signal handlers: {e}"))?;
+    let kind = StoreKind::from_env()?;
+    let mut kernel = Kernel::new(ctx, kind.open(pier, dry_run));
+    kernel.restore().map_err(|e| format!("snapshot: {e}"))?;
+    // Count kicks of registered cores that run as Nock, for the SIGUSR1 progress report.
+    kernel.ctx.jets.timing = std::env::var("MARS_JET_STATS").is_ok_and(|v| v == "1");
+    Ok((kernel, kind))
+}
+
+fn trace_file(pier: &std::path::Path, on: bool) -> Option<trace::TraceFile> {
+    if !on {
+        return None;
     }
-    let store = match StoreKind::from_env() {
-        Ok(kind) => kind.open(&args.pier, args.flags.dry_run()),
+    match trace::TraceFile::create(pier) {
+        Ok(t) => Some(t),
+        Err(e) => {
+            eprint!("mars serf: cannot create the trace file: {e}\r\n");
+            None
+        }
+    }
+}
+
+/// Build the kernel, load its state, and serve the king (P1).
+fn run(args: SerfArgs, input: File, output: File) -> i32 {
+    let out = Rc::new(RefCell::new(Output::new(output)));
+    let (mut kernel, _) = match kernel(
+        &args.pier,
+        args.loom_bits,
+        args.cache_size,
+        args.flags.quiet(),
+        args.flags.dry_run(),
+        &out,
+    ) {
+        Ok(k) => k,
         Err(e) => {
             eprint!("mars serf: {e}\r\n");
             return 1;
         }
     };
-    let mut kernel = Kernel::new(ctx, store);
-    if let Err(e) = kernel.restore() {
-        eprint!("mars serf: snapshot: {e}\r\n");
-        return 1;
-    }
     if args.at_event != 0 {
         if let Err(e) = kernel.restore_rock(&args.pier, args.at_event) {
             eprint!("mars serf: rock: {e}\r\n");
             return 1;
         }
     }
-    // Count kicks of registered cores that run as Nock, for the SIGUSR1 progress report.
-    kernel.ctx.jets.timing = std::env::var("MARS_JET_STATS").is_ok_and(|v| v == "1");
     kernel.ctx.jets.verbose = args.flags.verbose();
-    let trace = if args.flags.trace() {
-        match trace::TraceFile::create(&args.pier) {
-            Ok(t) => Some(t),
-            Err(e) => {
-                eprint!("mars serf: cannot create the trace file: {e}\r\n");
-                None
-            }
-        }
-    } else {
-        None
-    };
+    let trace = trace_file(&args.pier, args.flags.trace());
     if args.flags.verbose() {
         let state = kernel.state();
         eprint!(
@@ -201,6 +243,63 @@ fn run(args: SerfArgs, input: File, output: File) -> i32 {
     let mut serf = Serf::new(kernel, out, args, trace);
     match p1::serve(&mut serf, input) {
         Ok(code) => code as i32,
+        Err(Fatal(msg)) => {
+            eprint!("mars: {msg}\r\n");
+            1
+        }
+    }
+}
+
+/// Take the pier lock, build the kernel, and run `boot` or `work` (P2).
+fn run_p2(args: P2Args, input: File, output: File) -> i32 {
+    let name = args.mode.name();
+    // Held until the process exits.
+    let _lock = match p2::lock(&args.pier) {
+        Ok(l) => l,
+        Err(Fatal(msg)) => {
+            eprint!("mars {name}: {msg}\r\n");
+            return 1;
+        }
+    };
+    let out = Rc::new(RefCell::new(Output::new(output)));
+    let (mut kernel, store) = match kernel(
+        &args.pier,
+        args.loom_bits,
+        args.cache_size,
+        args.flags.quiet(),
+        args.flags.dry_run(),
+        &out,
+    ) {
+        Ok(k) => k,
+        Err(e) => {
+            eprint!("mars {name}: {e}\r\n");
+            return 1;
+        }
+    };
+    kernel.ctx.jets.verbose = args.flags.verbose();
+    if args.flags.verbose() {
+        let state = kernel.state();
+        eprint!(
+            "mars {name}: pid {}, pier {}, snapshot at event {} (mug {:#x})\r\n",
+            std::process::id(),
+            args.pier.display(),
+            state.event,
+            state.mug
+        );
+    }
+    let trace = trace_file(&args.pier, args.flags.trace());
+    let serf_args = SerfArgs {
+        pier: args.pier.clone(),
+        key: [0; 4],
+        flags: args.flags.p1(),
+        cache_size: args.cache_size,
+        loom_bits: args.loom_bits,
+        at_event: 0,
+        win_handle: None,
+    };
+    let serf = Serf::new(kernel, out, serf_args, trace);
+    match p2::run(serf, &args, store, input) {
+        Ok(code) => code,
         Err(Fatal(msg)) => {
             eprint!("mars: {msg}\r\n");
             1

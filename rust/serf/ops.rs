@@ -33,8 +33,6 @@ pub enum CrudDate {
     /// One past the failed event's date (P1).
     Later,
     /// The failed event's own date (P2).
-    #[allow(dead_code)]
-    // for the P2 loop (king-protocol.md §3.12), not written yet; tested below
     Same,
 }
 

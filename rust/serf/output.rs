@@ -29,10 +29,15 @@ impl Output {
 
     /// Send `n` as one frame.
     pub fn send(&mut self, n: Noun) -> io::Result<()> {
+        self.send_jam(&jam_to_bytes(n))
+    }
+
+    /// Send the bytes of a jam as one frame (a reply encoded earlier, held until its event was committed).
+    pub fn send_jam(&mut self, jam: &[u8]) -> io::Result<()> {
         if let Some(e) = &self.broken {
             return Err(io::Error::new(e.kind(), e.to_string()));
         }
-        let r = write_frame(&mut self.w, &jam_to_bytes(n));
+        let r = write_frame(&mut self.w, jam);
         if let Err(e) = &r {
             self.broken = Some(io::Error::new(e.kind(), e.to_string()));
         }
