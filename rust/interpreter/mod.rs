@@ -65,6 +65,9 @@ const NURSERY_WORDS: usize = 1 << 20;
 const NURSERY_STACK_FRACTION: usize = 32;
 /// Words of survivors a frame may accumulate before a collection looks at all of its memory again (a major one).
 const MIN_MAJOR_WORDS: usize = 4 << 20;
+/// At most this many words of survivors accumulate between two major collections (half of what was live, up to
+/// this): a frame holding a kernel under construction would otherwise carry tens of MiB of dead survivors.
+const MAX_MAJOR_GROWTH_WORDS: usize = 6 << 20;
 
 /// The collection schedule of one frame the interpreter pushed. A frame's allocations are two generations: the
 /// words that survived its last collection (old) and what it allocated since (young). A minor collection copies only
@@ -540,7 +543,9 @@ fn collect_with(
     gc.next = live + nursery;
     if major {
         ctx.stats.major_collections += 1;
-        gc.major = MIN_MAJOR_WORDS.min(4 * nursery).max(live + live / 2);
+        gc.major = MIN_MAJOR_WORDS
+            .min(4 * nursery)
+            .max(live + (live / 2).min(MAX_MAJOR_GROWTH_WORDS));
         ctx.stack.release_free_pages();
     }
     *ctx.gc.last_mut().expect("a frame") = gc;
