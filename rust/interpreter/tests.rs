@@ -299,7 +299,7 @@ fn deep_recursion_completes_or_bails_cleanly() {
     let mut c = ctx();
     assert_eq!(run_in(&mut c, &s, "[9 2 0 1]"), Ok("1000000".into()));
     // with a tiny stack the same computation is a clean %meme, and the context still works
-    let mut small = Context::new(NockStack::new(8 << 20).unwrap(), 0);
+    let mut small = Context::new(NockStack::new(2 << 20).unwrap(), 0);
     assert_eq!(run_in(&mut small, &s, "[9 2 0 1]"), Err(Mote::Meme));
     assert_eq!(run_in(&mut small, "1", "[4 0 1]"), Ok("2".into()));
 }
