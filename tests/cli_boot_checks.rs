@@ -75,6 +75,9 @@ fn the_temporary_pier_is_removed_on_success_and_failure() {
     let (code, err, _) = mars(&work, &["boot", &pill]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("boot failed"), "{err}");
+    // The same through the P2 serf.
+    let (code, err, _) = mars(&work, &["boot", "--protocol", "2"]);
+    assert_eq!(code, 0, "{err}");
     let left: Vec<_> = std::fs::read_dir(&work).unwrap().flatten().collect();
     assert!(left.is_empty(), "left behind: {left:?}");
 }

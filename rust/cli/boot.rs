@@ -520,9 +520,14 @@ fn poke_p2(
 /// `mars work --snap-dir` (which replays its own log) and send the start, `--events`, `--dojo` and `--peek` tasks.
 fn boot_p2(a: BootArgs) -> Result<i32, String> {
     let ship = ship(&a.ship)?;
-    let pier = match &a.pier {
-        Some(p) => p.clone(),
-        None => std::env::temp_dir().join(format!("mars-boot-{}", std::process::id())),
+    // Without --pier, a temporary pier removed when the command ends, as with protocol 1.
+    let (pier, _temp) = match &a.pier {
+        Some(p) => (p.clone(), None),
+        None => {
+            let p = std::env::temp_dir().join(format!("mars-boot-{}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&p);
+            (p.clone(), Some(TempPier(p)))
+        }
     };
     std::fs::create_dir_all(&pier).map_err(|e| format!("{}: {e}", pier.display()))?;
     let mut opts = P2Options::new(&own_binary()?, &pier);
