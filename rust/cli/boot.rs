@@ -205,21 +205,15 @@ fn stats(king: &mut King, pier: &Path, when: &str) -> Result<(), String> {
         king.event(),
         ms(t)
     );
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix(name))
-            .map_or("?".to_string(), |v| v.trim().to_string())
-    };
+    let (rss, peak) = crate::interpreter::mass::resident_bytes_of(pid);
     let arena = pier.join(".urb/chk/mars/pma.img");
     let arena = std::fs::metadata(&arena).map_or("none".to_string(), |m| {
         crate::interpreter::mass::human(m.len())
     });
     eprintln!(
-        "stats: {when}: serf resident {}, peak {}; arena file {arena}",
-        field("VmRSS:"),
-        field("VmHWM:")
+        "stats: {when}: serf resident {} kB, peak {} kB; arena file {arena}",
+        rss >> 10,
+        peak >> 10
     );
     Ok(())
 }

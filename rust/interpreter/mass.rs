@@ -13,7 +13,16 @@ pub struct MassLine {
 
 /// The process's resident memory now and at its peak, in bytes (Linux `/proc/self/status`; 0 where unknown).
 pub fn resident_bytes() -> (u64, u64) {
-    let Ok(status) = std::fs::read_to_string("/proc/self/status") else {
+    resident_bytes_in("/proc/self/status")
+}
+
+/// The same for another process (`mars boot --stats` asks about its serf).
+pub fn resident_bytes_of(pid: u32) -> (u64, u64) {
+    resident_bytes_in(&format!("/proc/{pid}/status"))
+}
+
+fn resident_bytes_in(status: &str) -> (u64, u64) {
+    let Ok(status) = std::fs::read_to_string(status) else {
         return (0, 0);
     };
     let field = |name: &str| {
@@ -102,6 +111,17 @@ impl Context {
         line("process: resident".into(), rss);
         line("process: peak resident".into(), peak);
         out
+    }
+
+    /// The memory report as stderr text: a `mars: mass: ` line per entry, `\r\n`-terminated (the serf's stderr).
+    pub fn mass_text(&self) -> String {
+        let mut text = String::new();
+        for line in self.mass_lines() {
+            text.push_str("mars: mass: ");
+            text.push_str(&line);
+            text.push_str("\r\n");
+        }
+        text
     }
 
     /// The memory report as text lines (`name: N MiB`), for stderr and `%flog`s.

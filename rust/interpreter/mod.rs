@@ -465,11 +465,7 @@ fn report_progress(ctx: &Context) {
         ctx.native_stack_used() >> 10,
         ctx.stack.depth()
     );
-    for line in ctx.mass_lines() {
-        text.push_str("mars: mass: ");
-        text.push_str(&line);
-        text.push_str("\r\n");
-    }
+    text.push_str(&ctx.mass_text());
     for line in ctx.jets.report() {
         text.push_str(&line);
         text.push_str("\r\n");

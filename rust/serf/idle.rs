@@ -62,10 +62,6 @@ pub fn report_if_asked(kernel: &mut Kernel) {
         "mars: idle at event {} (mug {:#x}): memory report\r\n",
         state.event, state.mug
     );
-    for line in kernel.ctx.mass_lines() {
-        text.push_str("mars: mass: ");
-        text.push_str(&line);
-        text.push_str("\r\n");
-    }
+    text.push_str(&kernel.ctx.mass_text());
     eprint!("{text}");
 }

@@ -172,6 +172,7 @@ fn kernel(
     loom_bits: u8,
     cache_size: u32,
     quiet: bool,
+    verbose: bool,
     dry_run: bool,
     out: &SharedOutput,
 ) -> Result<(Kernel, StoreKind), String> {
@@ -188,6 +189,7 @@ fn kernel(
     kernel.restore().map_err(|e| format!("snapshot: {e}"))?;
     // Count kicks of registered cores that run as Nock, for the SIGUSR1 progress report.
     kernel.ctx.jets.timing = std::env::var("MARS_JET_STATS").is_ok_and(|v| v == "1");
+    kernel.ctx.jets.verbose = verbose;
     Ok((kernel, kind))
 }
 
@@ -212,6 +214,7 @@ fn run(args: SerfArgs, input: File, output: File) -> i32 {
         args.loom_bits,
         args.cache_size,
         args.flags.quiet(),
+        args.flags.verbose(),
         args.flags.dry_run(),
         &out,
     ) {
@@ -227,7 +230,6 @@ fn run(args: SerfArgs, input: File, output: File) -> i32 {
             return 1;
         }
     }
-    kernel.ctx.jets.verbose = args.flags.verbose();
     let trace = trace_file(&args.pier, args.flags.trace());
     if args.flags.verbose() {
         let state = kernel.state();
@@ -262,11 +264,12 @@ fn run_p2(args: P2Args, input: File, output: File) -> i32 {
         }
     };
     let out = Rc::new(RefCell::new(Output::new(output)));
-    let (mut kernel, store) = match kernel(
+    let (kernel, store) = match kernel(
         &args.pier,
         args.loom_bits,
         args.cache_size,
         args.flags.quiet(),
+        args.flags.verbose(),
         args.flags.dry_run(),
         &out,
     ) {
@@ -276,7 +279,6 @@ fn run_p2(args: P2Args, input: File, output: File) -> i32 {
             return 1;
         }
     };
-    kernel.ctx.jets.verbose = args.flags.verbose();
     if args.flags.verbose() {
         let state = kernel.state();
         eprint!(
