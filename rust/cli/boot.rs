@@ -237,6 +237,21 @@ impl Drop for TempPier {
     }
 }
 
+/// The pier to use, created: `--pier`, or else a temporary one, removed when the returned guard drops.
+fn pier_dir(a: &BootArgs) -> Result<(PathBuf, Option<TempPier>), String> {
+    let (pier, temp) = match &a.pier {
+        Some(p) => (p.clone(), None),
+        None => {
+            let p = std::env::temp_dir().join(format!("mars-boot-{}", std::process::id()));
+            // A directory of this name is a leftover of a killed process that had our pid: not a ship to resume.
+            let _ = std::fs::remove_dir_all(&p);
+            (p.clone(), Some(TempPier(p)))
+        }
+    };
+    std::fs::create_dir_all(&pier).map_err(|e| format!("{}: {e}", pier.display()))?;
+    Ok((pier, temp))
+}
+
 /// Whether `pier` already holds a ship: an event log or a snapshot.
 fn holds_a_ship(pier: &Path) -> bool {
     crate::eventlog::log_dir(pier).join("data.mdb").exists()
@@ -338,16 +353,7 @@ pub fn boot(a: BootArgs) -> Result<i32, String> {
             .map_err(|e| format!("installing signal handlers: {e}"))?;
     }
     // Declared before the king, so that the serf is gone when the directory is removed.
-    let (pier, _temp) = match &a.pier {
-        Some(p) => (p.clone(), None),
-        None => {
-            let p = std::env::temp_dir().join(format!("mars-boot-{}", std::process::id()));
-            // A directory of this name is a leftover of a killed process that had our pid: not a ship to resume.
-            let _ = std::fs::remove_dir_all(&p);
-            (p.clone(), Some(TempPier(p)))
-        }
-    };
-    std::fs::create_dir_all(&pier).map_err(|e| format!("{}: {e}", pier.display()))?;
+    let (pier, _temp) = pier_dir(&a)?;
     let mut opts = SpawnOptions::new(&own_binary()?, &pier);
     opts.flags = a.flags;
     opts.loom_bits = a.loom;
@@ -514,16 +520,7 @@ fn poke_p2(
 /// `mars work --snap-dir` (which replays its own log) and send the start, `--events`, `--dojo` and `--peek` tasks.
 fn boot_p2(a: BootArgs) -> Result<i32, String> {
     let ship = ship(&a.ship)?;
-    // Without --pier, a temporary pier removed when the command ends, as with protocol 1.
-    let (pier, _temp) = match &a.pier {
-        Some(p) => (p.clone(), None),
-        None => {
-            let p = std::env::temp_dir().join(format!("mars-boot-{}", std::process::id()));
-            let _ = std::fs::remove_dir_all(&p);
-            (p.clone(), Some(TempPier(p)))
-        }
-    };
-    std::fs::create_dir_all(&pier).map_err(|e| format!("{}: {e}", pier.display()))?;
+    let (pier, _temp) = pier_dir(&a)?;
     let mut opts = P2Options::new(&own_binary()?, &pier);
     opts.flags = a.flags;
     opts.loom_bits = a.loom;
