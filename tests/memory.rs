@@ -86,16 +86,30 @@ fn repeated_compiles_in_one_computation_fit_a_small_loom() {
 }
 
 /// `mars boot --stats`: the serf answers SIGUSR1 while idle with its memory report (NockStack, caches, arena,
-/// resident memory), and the driver prints the serf's resident memory and the arena file's size.
+/// resident memory), before it answers the next writ, and the driver prints the serf's resident memory and the arena
+/// file's size. The command starts with SIGUSR1 blocked, as some supervisors and CI runners start their children:
+/// the mask is inherited by the serf, which must unblock the signals it handles.
 #[test]
 fn boot_stats_prints_the_idle_serfs_memory_report() {
+    use std::os::unix::process::CommandExt;
     let dir = tempfile::tempdir().unwrap();
     let pier = dir.path().join("pier");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_mars"))
-        .args(["boot", "--no-start", "--stats", "--pier"])
-        .arg(&pier)
-        .output()
-        .unwrap();
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_mars"));
+    cmd.args(["boot", "--no-start", "--stats", "--pier"])
+        .arg(&pier);
+    // SAFETY: between fork and exec the closure only calls async-signal-safe functions on a local sigset_t.
+    unsafe {
+        cmd.pre_exec(|| {
+            let mut set: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut set);
+            libc::sigaddset(&mut set, libc::SIGUSR1);
+            match libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()) {
+                0 => Ok(()),
+                e => Err(std::io::Error::from_raw_os_error(e)),
+            }
+        });
+    }
+    let out = cmd.output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{err}");
     for want in [
@@ -110,8 +124,15 @@ fn boot_stats_prints_the_idle_serfs_memory_report() {
     ] {
         assert!(err.contains(want), "no {want:?} in:\n{err}");
     }
-    // Once after the boot and once before exit.
+    // Once after the boot and once before exit, each before the save that follows the signal is answered.
     assert_eq!(err.matches("memory report").count(), 2, "{err}");
+    let reports: Vec<usize> = err.match_indices("memory report").map(|(i, _)| i).collect();
+    let after_boot = err.find("stats: after boot").unwrap();
+    let before_exit = err.find("stats: before exit").unwrap();
+    assert!(
+        reports[0] < after_boot && after_boot < reports[1] && reports[1] < before_exit,
+        "{err}"
+    );
 }
 
 /// A computation that memoises (`~+`, Nock's `%memo` hint) more than the loom holds: the trie is bounded by memory,

@@ -41,9 +41,11 @@ impl StopFlag {
 }
 
 /// Route SIGINT and SIGTERM to `flag` (only meaningful while a computation runs; the serf clears the flag when idle,
-/// so a signal that arrives between events is ignored).
+/// so a signal that arrives between events is ignored), and SIGUSR1 to a report request. Call it before any thread
+/// is spawned: the signals are also unblocked here, and threads inherit the mask.
 pub fn install_signal_flags(flag: &StopFlag) -> std::io::Result<()> {
     use signal_hook::consts::{SIGINT, SIGTERM};
+    unblock(&[SIGINT, SIGTERM, libc::SIGUSR1, libc::SIGVTALRM])?;
     let a = flag.atomic();
     // SAFETY: the handler only performs an atomic store, which is async-signal-safe.
     unsafe {
@@ -60,6 +62,25 @@ pub fn install_signal_flags(flag: &StopFlag) -> std::io::Result<()> {
         signal_hook::low_level::register(signal_hook::consts::SIGUSR1, move || {
             let _ = c.compare_exchange(NONE, REPORT, Ordering::Relaxed, Ordering::Relaxed);
         })?;
+    }
+    Ok(())
+}
+
+/// Unblock `signals` in the calling thread. A mask is inherited across `exec`, so a parent that blocked SIGUSR1
+/// (some process supervisors and CI runners do) would otherwise leave the handlers installed but never run.
+fn unblock(signals: &[libc::c_int]) -> std::io::Result<()> {
+    // SAFETY: an all-zero sigset_t is a valid object for sigemptyset to initialise.
+    let mut set: libc::sigset_t = unsafe { std::mem::zeroed() };
+    // SAFETY: `set` is a live sigset_t owned by this frame; the signal numbers are valid constants.
+    let rc = unsafe {
+        libc::sigemptyset(&mut set);
+        for &s in signals {
+            libc::sigaddset(&mut set, s);
+        }
+        libc::pthread_sigmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut())
+    };
+    if rc != 0 {
+        return Err(std::io::Error::from_raw_os_error(rc));
     }
     Ok(())
 }

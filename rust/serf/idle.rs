@@ -1,7 +1,8 @@
 //! The serf's input while it waits for the king. A SIGUSR1 that arrives between events asks for the memory report
 //! too (not only one during a computation, which the interpreter answers): the input waits in `poll` with a timeout
 //! and, if the report was asked for and nothing has arrived, reports `WouldBlock`, which the frame reader turns into
-//! [`crate::protocol::newt::FrameError::Idle`] at a frame boundary.
+//! [`crate::protocol::newt::FrameError::Idle`] at a frame boundary. (The P2 serf reads frames on a thread of its own
+//! and wakes at the same interval instead.)
 
 use crate::interpreter::signals::{StopFlag, REPORT};
 use crate::kernel::Kernel;
@@ -11,6 +12,8 @@ use std::os::fd::AsRawFd;
 
 /// How often an idle serf looks at the stop flag.
 const POLL_MS: i32 = 200;
+/// The same interval, for waits measured as a [`std::time::Duration`].
+pub const POLL: std::time::Duration = std::time::Duration::from_millis(POLL_MS as u64);
 
 /// The king's pipe, watched for a pending report request.
 pub struct WatchedInput {

@@ -25,7 +25,11 @@ pub fn serve<R: Read>(serf: &mut Serf, input: R) -> Result<u8, Fatal> {
     loop {
         super::idle::report_if_asked(&mut serf.kernel);
         let body = match reader.read_frame() {
-            Ok(b) => b,
+            Ok(b) => {
+                // A SIGUSR1 sent before the frame was written is pending by now: answer it before the writ.
+                super::idle::report_if_asked(&mut serf.kernel);
+                b
+            }
             Err(FrameError::Idle) => continue,
             Err(FrameError::Eof) => {
                 return Err(Fatal(

@@ -418,9 +418,15 @@ impl Worker {
                     .saturating_sub(self.last_snap.elapsed())
                     .max(Duration::from_millis(10))
             };
+            // Wake at least every idle poll interval to answer a SIGUSR1 between events.
+            let wait = wait.min(super::idle::POLL);
             match rx.recv_timeout(wait) {
-                Ok(f) => return Ok(f),
+                Ok(f) => {
+                    super::idle::report_if_asked(&mut self.serf.kernel);
+                    return Ok(f);
+                }
                 Err(RecvTimeoutError::Timeout) => {
+                    super::idle::report_if_asked(&mut self.serf.kernel);
                     if self.snapshot_due() {
                         self.snapshot()?;
                         self.flush(true)?;
