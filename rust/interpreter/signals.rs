@@ -103,6 +103,9 @@ pub fn arm_cpu_timer(mil: u64) -> std::io::Result<()> {
         .map(|_| ());
     });
     result?;
+    if mil > 0 {
+        unblock(&[libc::SIGVTALRM])?;
+    }
     ALARM.store(false, Ordering::Relaxed);
     let tv = libc::timeval {
         tv_sec: (mil / 1000) as libc::time_t,
