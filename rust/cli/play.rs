@@ -2,6 +2,7 @@
 //! diverges from Vere.
 
 use crate::eventlog::{EventLog, OpenOptions};
+use crate::interpreter::Mote;
 use crate::kernel::{new_context, Kernel};
 use crate::noun::{list, Noun};
 use crate::serial::{cue_bytes, jam_to_bytes};
@@ -62,6 +63,8 @@ pub struct PlayArgs {
 
 /// Exit status when replay stops at a mismatch or a failed event.
 const EXIT_DIVERGED: i32 = 1;
+/// Exit status after SIGINT or SIGTERM stopped the replay (the shell's convention for SIGINT).
+const EXIT_INTERRUPTED: i32 = 130;
 
 struct Progress {
     tty: bool,
@@ -152,6 +155,9 @@ pub fn play(a: PlayArgs) -> Result<i32, String> {
     };
     let ctx = new_context(a.stack_mib << 20, 50_000)
         .map_err(|e| format!("cannot reserve the NockStack: {e}"))?;
+    // SIGUSR1 prints the progress and memory report (as in the serf) instead of killing a long replay.
+    crate::interpreter::signals::install_signal_flags(&ctx.stop)
+        .map_err(|e| format!("installing signal handlers: {e}"))?;
     let mut k = Kernel::new(ctx, store.open(&a.pier, false));
     k.ctx.jets.timing = a.trace.is_some();
     // Loading also tells the jam store which slot is older, so the final save never overwrites the newest one.
@@ -236,6 +242,17 @@ pub fn play(a: PlayArgs) -> Result<i32, String> {
             let t = Instant::now();
             match k.poke(0, job) {
                 Ok(_effects) => {}
+                Err(err) if matches!(err.mote, Mote::Intr | Mote::Term) => {
+                    progress.finish();
+                    eprintln!(
+                        "play: interrupted (%{}) in event {}; the state at event {} is kept",
+                        err.mote.name(),
+                        e.number,
+                        k.state().event
+                    );
+                    status = EXIT_INTERRUPTED;
+                    break;
+                }
                 Err(err) => {
                     progress.finish();
                     eprintln!(

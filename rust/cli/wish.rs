@@ -59,6 +59,8 @@ pub fn wish(a: WishArgs) -> Result<i32, String> {
     let bytes = std::fs::read(&pill).map_err(|e| format!("{}: {e}", pill.display()))?;
     let ctx =
         new_context(8 << 30, 50_000).map_err(|e| format!("cannot reserve the NockStack: {e}"))?;
+    crate::interpreter::signals::install_signal_flags(&ctx.stop)
+        .map_err(|e| format!("installing signal handlers: {e}"))?;
     let mut k = Kernel::new(ctx, Box::new(MemorySnapshot::new()));
     k.ctx.jets.disabled = a.no_jets;
     k.ctx.jets.jet_check |= a.jet_check;
