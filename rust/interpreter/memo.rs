@@ -32,6 +32,11 @@ impl MemoCache {
         }
     }
 
+    /// Change the entry bound (P2's `--persistent-cache-size`); 0 keeps nothing. Takes effect at the next insert.
+    pub fn set_limit(&mut self, limit: usize) {
+        self.limit = limit;
+    }
+
     pub fn len(&self) -> usize {
         self.map.len()
     }
@@ -142,4 +147,29 @@ pub fn copy_out<A: Alloc + ?Sized>(
         }
     };
     copy_selected(dest, n, seen, volatile)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::MemoCache;
+    use crate::noun::{D, T};
+    use crate::stack::NockStack;
+
+    #[test]
+    fn the_entry_bound_starts_the_cache_over() {
+        let mut stack = NockStack::new(1 << 20).unwrap();
+        let mut cache = MemoCache::new(50);
+        cache.set_limit(2);
+        for i in 0..3 {
+            let key = T(&mut stack, &[D(i), D(i + 1)]).unwrap();
+            cache.insert(&stack, key, D(i)).unwrap();
+            assert!(cache.len() <= 2, "{}", cache.len());
+        }
+        let key = T(&mut stack, &[D(2), D(3)]).unwrap();
+        assert_eq!(cache.get(&mut stack, key).unwrap(), Some(D(2)));
+        cache.set_limit(0);
+        let key = T(&mut stack, &[D(9), D(9)]).unwrap();
+        cache.insert(&stack, key, D(9)).unwrap();
+        assert_eq!(cache.get(&mut stack, key).unwrap(), None);
+    }
 }

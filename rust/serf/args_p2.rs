@@ -82,9 +82,9 @@ pub struct P2Args {
     /// `--snap-dir`: the pier.
     pub pier: PathBuf,
     pub flags: P2Flags,
-    /// `--temporary-cache-size`: memo cache entries.
+    /// `--temporary-cache-size`: entries of one computation's `%memo` cache.
     pub cache_size: u32,
-    /// `--persistent-cache-size` (accepted; mars has one memo cache).
+    /// `--persistent-cache-size`: entries of the `%memo` cache kept across events.
     pub persistent_cache_size: u32,
     pub loom_bits: u8,
     /// `--toss` (accepted, unused).

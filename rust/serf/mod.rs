@@ -264,7 +264,7 @@ fn run_p2(args: P2Args, input: File, output: File) -> i32 {
         }
     };
     let out = Rc::new(RefCell::new(Output::new(output)));
-    let (kernel, store) = match kernel(
+    let (mut kernel, store) = match kernel(
         &args.pier,
         args.loom_bits,
         args.cache_size,
@@ -279,6 +279,12 @@ fn run_p2(args: P2Args, input: File, output: File) -> i32 {
             return 1;
         }
     };
+    // P2 sizes the two caches apart, as Vere 4.x does: the temporary one per computation, the persistent one across
+    // events.
+    kernel
+        .ctx
+        .cache
+        .set_limit(args.persistent_cache_size as usize);
     if args.flags.verbose() {
         let state = kernel.state();
         eprint!(
