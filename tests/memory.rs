@@ -155,3 +155,29 @@ $(i +(i), sum (add sum (lent l)))";
     assert_eq!(product.as_u64(), Some(3_000_000));
     assert!(k.ctx.stats.memo_drops > 0, "the trie was trimmed");
 }
+
+/// A fold whose every step replaces a big accumulator (as Arvo's `+roll` over its vanes does during a boot): the
+/// `+roll` jet calls the gate in a frame of its own and copies each product back, where the interpreter never reaches
+/// a collection point of its own until the jet returns. The jet offers one after every step, so the superseded
+/// accumulators (200 lists of 20,000 items, about 90 MiB) do not have to fit in the 64 MiB loom at once. The same
+/// for `+rep:in`.
+#[test]
+fn a_fold_over_big_values_is_collected_inside_the_fold_jets() {
+    let Some(mut k) = ivory(26) else {
+        return;
+    };
+    let before = k.ctx.stats.collections;
+    let product = k
+        .wish("(lent (roll (gulf 1 200) |=([a=@ b=(list @)] (reap 20.000 a))))")
+        .unwrap_or_else(|e| panic!("%{}", e.mote.name()));
+    assert_eq!(product.as_u64(), Some(20_000));
+    assert!(
+        k.ctx.stats.collections > before,
+        "collected during the fold"
+    );
+    // The same through the set fold's jet (`+rep:in`).
+    let product = k
+        .wish("(lent (~(rep in (silt (gulf 1 200))) |=([a=@ b=(list @)] (reap 20.000 a))))")
+        .unwrap_or_else(|e| panic!("%{}", e.mote.name()));
+    assert_eq!(product.as_u64(), Some(20_000));
+}

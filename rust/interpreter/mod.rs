@@ -80,6 +80,9 @@ struct FrameGc {
     next: usize,
     /// Old words at which the next collection is a major one.
     major: usize,
+    /// Jets this frame's interpreter loop has entered and not yet left. A jet may collect the frame (keeping its
+    /// own nouns as roots) only when it is the only one: no other native code then holds a noun of this frame.
+    jets_running: u32,
 }
 
 impl FrameGc {
@@ -90,6 +93,7 @@ impl FrameGc {
             old: 0,
             next: nursery,
             major: MIN_MAJOR_WORDS.min(4 * nursery),
+            jets_running: 0,
         }
     }
 }
@@ -228,6 +232,26 @@ impl Context {
         let r = self.stack.collect_top(&mut (roots, &mut held));
         held.finish(Some(d));
         r
+    }
+
+    /// A collection point for a jet that calls gates in a loop (`+roll` over the vanes of a boot): if the frame has
+    /// allocated past its schedule, collect it now, keeping `roots` (every noun the jet still holds) and rewriting
+    /// them. Products of the gate calls are copied into this frame and, inside the jet, the interpreter reaches no
+    /// collection point of its own, so a long loop would otherwise keep every superseded accumulator.
+    ///
+    /// Does nothing unless the caller is the only jet the frame's interpreter loop is running (a jet called by
+    /// another jet's code, or through a hint, would leave its caller holding moved nouns) and jets are not being
+    /// checked against their Nock (the check keeps the core). A jet that calls this must not punt afterwards: the
+    /// interpreter would run the arm on the core it passed in, which may have moved.
+    pub fn collect_in_jet<R: Roots + ?Sized>(&mut self, roots: &mut R) -> Result<(), Oom> {
+        let Some(gc) = self.gc.last() else {
+            return Ok(());
+        };
+        if gc.jets_running != 1 || self.jets.jet_check || self.stack.frame_alloc_words() <= gc.next
+        {
+            return Ok(());
+        }
+        collect_keeping(self, roots)
     }
 
     /// Return to a checkpoint after a failure, forgetting whatever the runtime registered in the memory it frees.
@@ -500,24 +524,25 @@ fn at_call(ctx: &mut Context, sub: &mut Noun, fol: &mut Noun) -> Result<(), Halt
 
 #[cold]
 fn collect(ctx: &mut Context, sub: &mut Noun, fol: &mut Noun) -> Result<(), Halt> {
+    collect_keeping(ctx, &mut (&mut *sub, &mut *fol))?;
+    Ok(())
+}
+
+/// Collect the top frame, keeping `roots` (and the work stack, the scry gates and the runtime's nouns).
+fn collect_keeping<R: Roots + ?Sized>(ctx: &mut Context, roots: &mut R) -> Result<(), Oom> {
     let mut scry = std::mem::take(&mut ctx.scry);
-    let r = collect_with(ctx, sub, fol, &mut scry);
+    let r = collect_with(ctx, &mut (roots, &mut scry));
     ctx.scry = scry;
     r
 }
 
-fn collect_with(
-    ctx: &mut Context,
-    sub: &mut Noun,
-    fol: &mut Noun,
-    scry: &mut Vec<Noun>,
-) -> Result<(), Halt> {
+fn collect_with<R: Roots + ?Sized>(ctx: &mut Context, roots: &mut R) -> Result<(), Oom> {
     let mut gc = *ctx.gc.last().expect("a frame");
     let mut major = gc.old >= gc.major;
     let mut live = if major {
-        ctx.collect_top(&mut ((&mut *sub, &mut *fol), &mut *scry))?
+        ctx.collect_top(roots)?
     } else {
-        ctx.collect_young(gc.old, &mut ((&mut *sub, &mut *fol), &mut *scry))?
+        ctx.collect_young(gc.old, roots)?
     };
     // Under memory pressure the computation's memo cache (pinned across frames) gives way first, half at a time:
     // one long computation, such as a boot compiling every file of a desk, would otherwise keep every type it ever
@@ -530,7 +555,7 @@ fn collect_with(
             }
             ctx.stats.memo_drops += 1;
         }
-        live = ctx.collect_top(&mut ((&mut *sub, &mut *fol), &mut *scry))?;
+        live = ctx.collect_top(roots)?;
         major = true;
     }
     ctx.stats.collections += 1;
@@ -759,7 +784,10 @@ fn call_arm(ctx: &mut Context, core: Noun, axis: Noun) -> Result<Arm, Halt> {
                 ctx.jets.note_call(jet.hot);
                 return memo_jet(ctx, key, core, axis);
             }
-            match crate::jets::kick(ctx, jet, core, axis) {
+            ctx.gc.last_mut().expect("a frame").jets_running += 1;
+            let r = crate::jets::kick(ctx, jet, core, axis);
+            ctx.gc.last_mut().expect("a frame").jets_running -= 1;
+            match r {
                 Some(Ok(v)) => {
                     ctx.stats.jet_hits += 1;
                     return Ok(Arm::Product(v));

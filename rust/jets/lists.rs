@@ -119,18 +119,20 @@ fn fold_start(b: Noun) -> Result<Noun, JetErr> {
 }
 
 pub fn reel(ctx: &mut Context, core: Noun) -> Result<Noun, JetErr> {
-    let (a, b) = two(core)?;
-    let items = list_items(a)?;
+    let (a, mut b) = two(core)?;
+    let mut items = list_items(a)?;
     let mut acc = fold_start(b)?;
-    for i in items.into_iter().rev() {
-        let s = cons(&mut ctx.stack, i, acc)?;
+    for i in (0..items.len()).rev() {
+        let s = cons(&mut ctx.stack, items[i], acc)?;
         acc = slam(ctx, b, s)?;
+        // As in `roll`: the superseded accumulator is garbage in this frame.
+        ctx.collect_in_jet(&mut (&mut items, (&mut acc, &mut b)))?;
     }
     Ok(acc)
 }
 
 pub fn roll(ctx: &mut Context, core: Noun) -> Result<Noun, JetErr> {
-    let (a, b) = two(core)?;
+    let (a, mut b) = two(core)?;
     let mut acc = fold_start(b)?;
     let mut l = a;
     loop {
@@ -141,6 +143,9 @@ pub fn roll(ctx: &mut Context, core: Noun) -> Result<Noun, JetErr> {
                 let s = cons(&mut ctx.stack, c.head(), acc)?;
                 acc = slam(ctx, b, s)?;
                 l = c.tail();
+                // Each step's product was copied into this frame and the one before it is garbage: a fold over
+                // big values (Arvo installing its vanes) would keep them all until the jet returned.
+                ctx.collect_in_jet(&mut (&mut l, (&mut acc, &mut b)))?;
             }
         }
     }

@@ -325,7 +325,7 @@ pub fn in_uni(ctx: &mut Context, core: Noun) -> Result<Noun, JetErr> {
 /// `(~(rep by a) b)` / `(~(rep in a) b)`: fold the gate over the nodes, node then left then right, starting from
 /// the gate's default accumulator `+<+.b`.
 pub fn rep(ctx: &mut Context, core: Noun) -> Result<Noun, JetErr> {
-    let b = sam(core)?;
+    let mut b = sam(core)?;
     let mut acc = at(b, 13)?;
     let mut todo = vec![tree(core)?];
     while let Some(t) = todo.pop() {
@@ -337,6 +337,8 @@ pub fn rep(ctx: &mut Context, core: Noun) -> Result<Noun, JetErr> {
         acc = slam(ctx, b, s)?;
         todo.push(r);
         todo.push(l);
+        // A fold: the superseded accumulator is garbage in this frame (see `Context::collect_in_jet`).
+        ctx.collect_in_jet(&mut (&mut todo, (&mut acc, &mut b)))?;
     }
     Ok(acc)
 }
