@@ -213,3 +213,36 @@ pub(super) fn compact<R: Roots + ?Sized>(
         (cursor, total)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Prefix counts past a super block's end (2^22 words): the plan of a sparse range of cells only (which the plan
+    /// never reads from memory) agrees with counting the cells before each start.
+    #[test]
+    fn live_words_are_counted_across_super_blocks() {
+        let words = SUPER_BLOCKS * 64 * 2 + 640;
+        let (mut starts, mut cells) = (Bits::new(words), Bits::new(words));
+        let marked: Vec<usize> = (0..words - 3).step_by(4099).collect();
+        for &i in &marked {
+            starts.set(i);
+            cells.set(i);
+        }
+        let lo = 0x1000_0000u64;
+        let hi = lo + 8 * words as u64;
+        for toward_hi in [false, true] {
+            let plan = Plan::new(lo, hi, toward_hi, &starts, &cells);
+            assert_eq!(plan.total, 3 * marked.len() as u64);
+            for (k, &i) in marked.iter().enumerate() {
+                assert_eq!(plan.live_before(i), 3 * k as u64, "word {i}");
+                let expect = if toward_hi {
+                    hi - 8 * (plan.total - 3 * k as u64)
+                } else {
+                    lo + 8 * 3 * k as u64
+                };
+                assert_eq!(plan.new_addr(lo + 8 * i as u64), expect);
+            }
+        }
+    }
+}
