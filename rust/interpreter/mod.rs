@@ -58,6 +58,8 @@ pub struct Stats {
 
 /// A collection that leaves less than this fraction (1/n) of the NockStack free drops the memo trie.
 const MEMO_DROP_FREE_FRACTION: usize = 4;
+/// Survivors (words) above which a frame's major collection first drops the memo trie's older generation.
+const MEMO_TRIM_LIVE_WORDS: usize = 8 << 20;
 
 /// Words a frame allocates between two of its collections (its nursery), at most; and at most this fraction (1/n)
 /// of the NockStack, so that a small loom is collected (and its memo trie dropped) before it fills.
@@ -539,6 +541,15 @@ fn collect_keeping<R: Roots + ?Sized>(ctx: &mut Context, roots: &mut R) -> Resul
 fn collect_with<R: Roots + ?Sized>(ctx: &mut Context, roots: &mut R) -> Result<(), Oom> {
     let mut gc = *ctx.gc.last().expect("a frame");
     let mut major = gc.old >= gc.major;
+    // A frame that keeps a lot lets the memo trie's older generation (entries not used since the last rotation) go
+    // at each of its major collections, so that the trie does not hold tens of MiB on top of a large live set.
+    if major
+        && gc.old > MEMO_TRIM_LIVE_WORDS
+        && !ctx.stack.pinned().is_atom()
+        && crate::jets::memo::drop_memo_generation(&mut ctx.stack)
+    {
+        ctx.stats.memo_drops += 1;
+    }
     let mut live = if major {
         ctx.collect_top(roots)?
     } else {
