@@ -40,7 +40,7 @@ fn resident_bytes_in(status: &str) -> (u64, u64) {
 /// resident: the report must not need much memory itself, since it is asked for when memory is short (a hash set of
 /// the cells of a 30 MiB cache took 30 MB).
 fn stack_words_reachable(ctx: &Context, root: Noun) -> u64 {
-    let mut seen = crate::stack::Bits::new(ctx.stack.size_words());
+    let mut seen = crate::stack::Bits::new(ctx.stack.size_bytes() / 8);
     let mut todo = vec![root];
     let mut words = 0u64;
     while let Some(n) = todo.pop() {

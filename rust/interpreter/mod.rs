@@ -545,7 +545,6 @@ fn collect_with<R: Roots + ?Sized>(ctx: &mut Context, roots: &mut R) -> Result<(
     // at each of its major collections, so that the trie does not hold tens of MiB on top of a large live set.
     if major
         && gc.old > MEMO_TRIM_LIVE_WORDS
-        && !ctx.stack.pinned().is_atom()
         && crate::jets::memo::drop_memo_generation(&mut ctx.stack)
     {
         ctx.stats.memo_drops += 1;

@@ -420,13 +420,11 @@ impl Worker {
             };
             // Wake at least every idle poll interval to answer a SIGUSR1 between events.
             let wait = wait.min(super::idle::POLL);
-            match rx.recv_timeout(wait) {
-                Ok(f) => {
-                    super::idle::report_if_asked(&mut self.serf.kernel);
-                    return Ok(f);
-                }
+            let received = rx.recv_timeout(wait);
+            super::idle::report_if_asked(&mut self.serf.kernel);
+            match received {
+                Ok(f) => return Ok(f),
                 Err(RecvTimeoutError::Timeout) => {
-                    super::idle::report_if_asked(&mut self.serf.kernel);
                     if self.snapshot_due() {
                         self.snapshot()?;
                         self.flush(true)?;

@@ -92,6 +92,19 @@ impl<'a> Plan<'a> {
     }
 }
 
+/// The words of the live object that starts at word `i` of the range at `lo`: a cell's, or an atom's from its header.
+///
+/// # Safety
+/// A live object starts at word `i`, and if it is an atom its length word (its second) has not been overwritten.
+#[inline(always)]
+unsafe fn object_words_at(lo: u64, cells: &Bits, i: usize) -> usize {
+    if cells.get(i) {
+        CELL_WORDS
+    } else {
+        ATOM_HEADER_WORDS + *((lo + 8 * i as u64 + 8) as *const u64) as usize
+    }
+}
+
 /// Words of the live objects that start in block `b` at the words selected by `mask`. Atom headers must be in place.
 #[inline(always)]
 fn block_words(lo: u64, starts: &Bits, cells: &Bits, b: usize, mask: u64) -> u64 {
@@ -101,8 +114,8 @@ fn block_words(lo: u64, starts: &Bits, cells: &Bits, b: usize, mask: u64) -> u64
     while atoms != 0 {
         let i = b * 64 + atoms.trailing_zeros() as usize;
         atoms &= atoms - 1;
-        // SAFETY: a live atom object starts at word `i` of the range; its length word is its second.
-        words += ATOM_HEADER_WORDS as u64 + unsafe { *((lo + 8 * i as u64 + 8) as *const u64) };
+        // SAFETY: a live atom starts at word `i` (marked in `starts`), and the plan is made before anything moves.
+        words += unsafe { object_words_at(lo, cells, i) } as u64;
     }
     words
 }
@@ -166,15 +179,9 @@ pub(super) fn compact<R: Roots + ?Sized>(
     let total = plan.total;
     drop(plan);
     // 4. Move, in order, each object to where the one before it (in the direction of the slide) ended.
-    let size = |i: usize| {
-        if cells.get(i) {
-            CELL_WORDS
-        } else {
-            // SAFETY: an atom object starts at word `i`; its length word has not been overwritten (everything moved
-            // so far went to addresses on the other side of it).
-            ATOM_HEADER_WORDS + unsafe { *((lo + 8 * i as u64 + 8) as *const u64) } as usize
-        }
-    };
+    // SAFETY: a live object starts at word `i`; an atom's length word has not been overwritten (everything moved so
+    // far went to addresses on the other side of it).
+    let size = |i: usize| unsafe { object_words_at(lo, &cells, i) };
     let move_object = |i: usize, to: u64, n: usize| {
         let from = lo + 8 * i as u64;
         if to != from {

@@ -278,11 +278,6 @@ impl NockStack {
             .then(|| ((addr - self.start as u64) / 8) as usize)
     }
 
-    /// The stack's size in words.
-    pub fn size_words(&self) -> usize {
-        self.words
-    }
-
     /// True if `addr` lies anywhere in the stack's memory.
     #[inline(always)]
     pub fn in_stack(&self, addr: u64) -> bool {
@@ -330,20 +325,8 @@ impl NockStack {
         )
     }
 
-    /// True if `addr` is in the root frame's allocations while frames are pushed above it.
-    #[inline(always)]
-    fn in_root_below(&self, addr: u64) -> bool {
-        // SAFETY: `start + words` is one past the end of the mapping.
-        let end = unsafe { self.start.add(self.words) } as u64;
-        self.f.depth > 0 && addr >= self.root_ap as u64 && addr < end
-    }
-
     /// The depth of the frame whose allocation area holds `addr` (`None` if no live frame's allocations do).
     pub fn frame_depth_of(&self, addr: u64) -> Option<usize> {
-        // The root frame without walking every frame above it.
-        if self.in_root_below(addr) {
-            return Some(0);
-        }
         let mut f = self.f;
         loop {
             let (lo, hi) = if f.west {
