@@ -92,16 +92,25 @@ impl<'a> Plan<'a> {
     }
 }
 
+/// The words of the live atom that starts at word `i` of the range at `lo`, from its header.
+///
+/// # Safety
+/// A live atom starts at word `i`, and its length word (its second) has not been overwritten.
+#[inline(always)]
+unsafe fn atom_words_at(lo: u64, i: usize) -> usize {
+    ATOM_HEADER_WORDS + *((lo + 8 * i as u64 + 8) as *const u64) as usize
+}
+
 /// The words of the live object that starts at word `i` of the range at `lo`: a cell's, or an atom's from its header.
 ///
 /// # Safety
-/// A live object starts at word `i`, and if it is an atom its length word (its second) has not been overwritten.
+/// As for [`atom_words_at`] when the object at word `i` is an atom.
 #[inline(always)]
 unsafe fn object_words_at(lo: u64, cells: &Bits, i: usize) -> usize {
     if cells.get(i) {
         CELL_WORDS
     } else {
-        ATOM_HEADER_WORDS + *((lo + 8 * i as u64 + 8) as *const u64) as usize
+        atom_words_at(lo, i)
     }
 }
 
@@ -115,7 +124,7 @@ fn block_words(lo: u64, starts: &Bits, cells: &Bits, b: usize, mask: u64) -> u64
         let i = b * 64 + atoms.trailing_zeros() as usize;
         atoms &= atoms - 1;
         // SAFETY: a live atom starts at word `i` (marked in `starts`), and the plan is made before anything moves.
-        words += unsafe { object_words_at(lo, cells, i) } as u64;
+        words += unsafe { atom_words_at(lo, i) } as u64;
     }
     words
 }
