@@ -7,8 +7,10 @@
 //! rewritten. Writes only ever go into objects of the top frame (or
 //! into the caller's own variables), so no older object is made to point into a younger frame.
 
+mod known_pairs;
 mod map;
 
+pub use known_pairs::KnownPairs;
 pub use map::NounMap;
 
 use crate::mug::mug;
@@ -100,10 +102,34 @@ enum Step {
     Compare(Slot, Slot),
     /// Both subtrees under these slots compared equal: rewrite one to the other.
     Merge(Slot, Slot),
+    /// The nouns `a` and `b` compared equal, their walk having started when `from` pairs had been walked: remember
+    /// the pair if that walk was long.
+    Remember {
+        a: Noun,
+        b: Noun,
+        from: usize,
+    },
 }
+
+/// A comparison with [`KnownPairs`] looks pairs up, and remembers them, only within its first this many cell pairs:
+/// near the root, where the big shared subtrees of memo keys hang, not at every node of a long walk.
+const KNOWN_NEAR_ROOT: usize = 64;
+
+/// A pair is remembered when its own walk took at least this many cell pairs.
+const KNOWN_MIN_PAIRS: usize = 16;
 
 /// Equality that also rewrites junior references to senior ones (see the module docs). `a` and `b` are updated.
 pub fn unify(stack: &NockStack, a: &mut Noun, b: &mut Noun) -> bool {
+    unify_with(stack, a, b, None)
+}
+
+/// [`unify`], consulting and feeding `known` near the root of the walk: for comparisons that meet the same pairs of
+/// equal but distinct nouns again and again (the memo trie's keys).
+pub fn unify_known(stack: &NockStack, a: &mut Noun, b: &mut Noun, known: &KnownPairs) -> bool {
+    unify_with(stack, a, b, Some(known))
+}
+
+fn unify_with(stack: &NockStack, a: &mut Noun, b: &mut Noun, known: Option<&KnownPairs>) -> bool {
     if let Some(v) = quick(*a, *b) {
         if v {
             merge(
@@ -123,7 +149,7 @@ pub fn unify(stack: &NockStack, a: &mut Noun, b: &mut Noun) -> bool {
     SCRATCH.with(|cell| match cell.try_borrow_mut() {
         Ok(mut scratch) => {
             let Scratch { todo, seen } = &mut *scratch;
-            let same = unify_walk(stack, a, b, todo, seen);
+            let same = unify_walk(stack, a, b, todo, seen, known);
             todo.clear();
             if !seen.is_empty() {
                 if seen.capacity() > SCRATCH_PAIRS_KEPT {
@@ -134,7 +160,7 @@ pub fn unify(stack: &NockStack, a: &mut Noun, b: &mut Noun) -> bool {
             }
             same
         }
-        Err(_) => unify_walk(stack, a, b, &mut Vec::new(), &mut PairSet::default()),
+        Err(_) => unify_walk(stack, a, b, &mut Vec::new(), &mut PairSet::default(), known),
     })
 }
 
@@ -158,6 +184,7 @@ fn unify_walk(
     b: &mut Noun,
     todo: &mut Vec<Step>,
     set: &mut PairSet,
+    known: Option<&KnownPairs>,
 ) -> bool {
     let mut seen = SeenPairs::new(set);
     todo.push(Step::Compare(
@@ -167,6 +194,11 @@ fn unify_walk(
     while let Some(step) = todo.pop() {
         match step {
             Step::Merge(x, y) => merge(stack, x, y),
+            Step::Remember { a, b, from } => {
+                if let Some(k) = known.filter(|_| seen.walked - from >= KNOWN_MIN_PAIRS) {
+                    k.put(stack, a.raw(), b.raw());
+                }
+            }
             Step::Compare(x, y) => {
                 // SAFETY: slots point at the caller's variables or at fields of live cells.
                 let (nx, ny) = unsafe { (*x.ptr, *y.ptr) };
@@ -175,6 +207,18 @@ fn unify_walk(
                     Some(false) => return false,
                     None if !seen.first_visit(nx, ny) => {}
                     None => {
+                        let near_root = known.filter(|_| seen.walked <= KNOWN_NEAR_ROOT);
+                        if let Some(k) = near_root {
+                            if k.get(stack, nx.raw(), ny.raw()) {
+                                merge(stack, x, y);
+                                continue;
+                            }
+                            todo.push(Step::Remember {
+                                a: nx,
+                                b: ny,
+                                from: seen.walked,
+                            });
+                        }
                         let (cx, cy) = (nx.as_cell().expect("cell"), ny.as_cell().expect("cell"));
                         let (px, py) = (cx.mem_ptr(), cy.mem_ptr());
                         todo.push(Step::Merge(x, y));
@@ -458,5 +502,42 @@ mod tests {
             assert!(unify(&s, &mut a, &mut b));
             assert!(a.same(older) && b.same(older));
         }
+    }
+
+    /// Two equal types below the top frame cannot be unified; the known pairs let the second comparison stop at the
+    /// pair instead of walking it, and a pair whose memory was freed and reused is never trusted.
+    #[test]
+    fn unify_known_remembers_pairs_below_the_top_frame() {
+        let mut s = NockStack::new(1 << 22).unwrap();
+        let known = KnownPairs::default();
+        let big = |s: &mut NockStack, last: u64| {
+            let mut n = D(last);
+            for i in 0..100 {
+                n = T(s, &[D(i), n]).unwrap();
+            }
+            n
+        };
+        s.push_frame().unwrap();
+        let stored = big(&mut s, 7);
+        s.push_frame().unwrap();
+        let probe = big(&mut s, 7);
+        s.push_frame().unwrap();
+        // Keys are built afresh in the top frame around the same subtrees, as the memo jets' keys are.
+        let key = |s: &mut NockStack, n: Noun| T(s, &[D(1), n]).unwrap();
+        let (mut a, mut b) = (key(&mut s, stored), key(&mut s, probe));
+        assert!(unify_known(&s, &mut a, &mut b, &known));
+        assert!(known.get(&s, stored.raw(), probe.raw()));
+        let (mut a, mut b) = (key(&mut s, stored), key(&mut s, probe));
+        assert!(unify_known(&s, &mut a, &mut b, &known));
+        s.pop_frame();
+        // The frame holding `probe` goes, and a different noun is built where it was.
+        s.pop_frame();
+        s.push_frame().unwrap();
+        let other = big(&mut s, 8);
+        assert!(!known.get(&s, stored.raw(), other.raw()));
+        let (mut a, mut b) = (stored, other);
+        assert!(!unify_known(&s, &mut a, &mut b, &known));
+        s.pop_frame();
+        s.pop_frame();
     }
 }

@@ -137,6 +137,8 @@ pub struct Context {
     /// The store's lines of the memory report (arena sizes), as of the last time the kernel settled: the store is
     /// not reachable from a computation, whose SIGUSR1 report shows them.
     pub store_mass: Vec<mass::MassLine>,
+    /// Pairs of distinct nouns the memo trie's lookups found equal (see [`crate::equality::KnownPairs`]).
+    pub known_pairs: crate::equality::KnownPairs,
     /// Scry gates installed by enclosing `mink`s, innermost last.
     scry: Vec<Noun>,
     /// For each frame the interpreter pushed: when and how it is collected next.
@@ -186,6 +188,7 @@ impl Context {
             stats: Stats::default(),
             memo_entries: cache_entries.max(2),
             store_mass: Vec::new(),
+            known_pairs: Default::default(),
             scry: Vec::new(),
             gc: Vec::new(),
             nesting: 0,
@@ -340,8 +343,10 @@ pub fn slam(ctx: &mut Context, gate: Noun, sample: Noun) -> Result<Noun, Error> 
 fn enter(ctx: &mut Context, sub: Noun, fol: Noun, scry_gate: Option<Noun>) -> Result<Noun, Error> {
     if ctx.nesting == 0 {
         ctx.native_base = native_stack_pointer();
-        // A new computation: the memo trie of the previous one is dropped (its products stay in `cache`).
+        // A new computation: the memo trie of the previous one is dropped (its products stay in `cache`), and the
+        // store may have moved what known pairs outside the stack pointed at.
         ctx.stack.set_pinned(Noun::ZERO);
+        ctx.known_pairs.new_computation();
     } else if ctx.native_stack_used() >= ctx.native_budget {
         return Err(Error {
             mote: Mote::Over,

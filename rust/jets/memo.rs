@@ -6,14 +6,15 @@
 //! The cache is a hash trie built of nouns on the NockStack and kept as the stack's pinned root: every preserving pop
 //! and in-place collection moves it along with the computation's own roots, so entries made deep inside nested
 //! interpreter entries survive until the computation ends (and are dropped with its memory). Keys are compared with
-//! unifying equality, so a type that hits once is pointer-equal to the cached one from then on.
+//! unifying equality, so a type that hits once is pointer-equal to the cached one from then on where it may be
+//! rewritten, and otherwise (both copies below the top frame) remembered as a known-equal pair.
 //!
 //! Trie encoding: `0` is empty; `[0 mug bucket]` is a leaf holding the entries whose keys have this 31-bit mug (a
 //! list of `[key product]`); `[1 left right]` branches on the next bit of the mug, lowest bit first.
 
 use super::util::*;
 use super::JetErr;
-use crate::equality::unify;
+use crate::equality::{unify_known, KnownPairs};
 use crate::interpreter::Context;
 use crate::mug::mug;
 use crate::noun::{Noun, D, T};
@@ -23,7 +24,7 @@ const LEAF: Noun = D(0);
 const BRANCH: Noun = D(1);
 
 /// Look `key` up in the trie `root`.
-fn trie_get(stack: &NockStack, root: Noun, key: Noun) -> Option<Noun> {
+fn trie_get(stack: &NockStack, known: &KnownPairs, root: Noun, key: Noun) -> Option<Noun> {
     let m = mug(key);
     let mut node = root;
     let mut bit = 0;
@@ -39,7 +40,7 @@ fn trie_get(stack: &NockStack, root: Noun, key: Noun) -> Option<Noun> {
                 let entry = b.head().as_cell()?;
                 let mut stored = entry.head();
                 let mut probe = key;
-                if unify(stack, &mut stored, &mut probe) {
+                if unify_known(stack, &mut stored, &mut probe, known) {
                     return Some(entry.tail());
                 }
                 bucket = b.tail();
@@ -147,10 +148,10 @@ fn set_generations(
 /// jet's key), if any.
 pub fn memo_hint_get(ctx: &mut Context, key: Noun) -> Option<Noun> {
     let (current, _, previous) = generations(&ctx.stack);
-    if let Some(v) = trie_get(&ctx.stack, current, key) {
+    if let Some(v) = trie_get(&ctx.stack, &ctx.known_pairs, current, key) {
         return Some(v);
     }
-    let v = trie_get(&ctx.stack, previous, key)?;
+    let v = trie_get(&ctx.stack, &ctx.known_pairs, previous, key)?;
     // Still in use: keep it through the next rotation. Out of memory only loses the promotion.
     let _ = memo_hint_put(ctx, key, v);
     Some(v)
@@ -326,11 +327,12 @@ mod tests {
     #[test]
     fn trie_holds_many_keys_and_collisions() {
         let mut stack = NockStack::new(64 << 20).unwrap();
+        let known = KnownPairs::default();
         let mut root = Noun::ZERO;
         let mut keys = Vec::new();
         for i in 0..2000u64 {
             let k = Cell::new(&mut stack, D(i), D(i * 7)).unwrap().as_noun();
-            assert!(trie_get(&stack, root, k).is_none());
+            assert!(trie_get(&stack, &known, root, k).is_none());
             root = trie_put(&mut stack, root, k, D(i + 1)).unwrap();
             keys.push(k);
         }
@@ -338,16 +340,17 @@ mod tests {
             let probe = Cell::new(&mut stack, D(i as u64), D(i as u64 * 7))
                 .unwrap()
                 .as_noun();
-            assert_eq!(trie_get(&stack, root, probe), Some(D(i as u64 + 1)));
-            assert_eq!(trie_get(&stack, root, *k), Some(D(i as u64 + 1)));
+            assert_eq!(trie_get(&stack, &known, root, probe), Some(D(i as u64 + 1)));
+            assert_eq!(trie_get(&stack, &known, root, *k), Some(D(i as u64 + 1)));
         }
         let absent = Cell::new(&mut stack, D(5), D(6)).unwrap().as_noun();
-        assert!(trie_get(&stack, root, absent).is_none());
+        assert!(trie_get(&stack, &known, root, absent).is_none());
     }
 
     #[test]
     fn pinned_trie_survives_frames_and_is_dropped_with_its_memory() {
         let mut stack = NockStack::new(64 << 20).unwrap();
+        let known = KnownPairs::default();
         stack.push_frame().unwrap();
         stack.push_frame().unwrap();
         let k = Cell::new(&mut stack, D(1), D(2)).unwrap().as_noun();
@@ -356,10 +359,10 @@ mod tests {
         let mut nothing = Noun::ZERO;
         stack.pop_preserving(&mut nothing).unwrap();
         let probe = Cell::new(&mut stack, D(1), D(2)).unwrap().as_noun();
-        assert_eq!(trie_get(&stack, stack.pinned(), probe), Some(D(42)));
+        assert_eq!(trie_get(&stack, &known, stack.pinned(), probe), Some(D(42)));
         stack.collect_top(&mut ()).unwrap();
         let probe = Cell::new(&mut stack, D(1), D(2)).unwrap().as_noun();
-        assert_eq!(trie_get(&stack, stack.pinned(), probe), Some(D(42)));
+        assert_eq!(trie_get(&stack, &known, stack.pinned(), probe), Some(D(42)));
         stack.pop_frame();
         assert_eq!(stack.pinned(), Noun::ZERO);
     }
