@@ -31,14 +31,14 @@ struct Slot {
     /// The depth of the younger frame holding one of them, or [`FAR`].
     depth: u32,
     /// The computation the entry was made in.
-    epoch: u32,
+    epoch: u64,
     /// The stack clock when the entry was made.
     t: u64,
 }
 
 pub struct KnownPairs {
     slots: Box<[Cell<Slot>]>,
-    epoch: Cell<u32>,
+    epoch: Cell<u64>,
 }
 
 impl Default for KnownPairs {
@@ -100,7 +100,7 @@ impl KnownPairs {
     /// A new computation starts: entries for memory outside the NockStack may be stale from now on (the store may
     /// have collected or moved it since), and the stack's are of no further use.
     pub fn new_computation(&self) {
-        self.epoch.set(self.epoch.get().wrapping_add(1).max(1));
+        self.epoch.set(self.epoch.get() + 1);
     }
 }
 
