@@ -14,6 +14,7 @@
 //! rest of the current computation ([`KnownPairs::new_computation`]: a store moves its memory only between
 //! computations).
 
+use crate::noun::Noun;
 use crate::stack::NockStack;
 use std::cell::Cell;
 
@@ -57,40 +58,33 @@ fn index(a: u64, b: u64) -> usize {
 }
 
 impl KnownPairs {
-    /// Is the pair `(a, b)` (raw words of two allocated nouns) known equal?
+    /// Is the pair `(a, b)` of allocated nouns known equal?
     #[inline]
-    pub fn get(&self, stack: &NockStack, a: u64, b: u64) -> bool {
-        let s = self.slots[index(a, b)].get();
-        if s.a != a || s.b != b || s.epoch != self.epoch.get() {
+    pub fn get(&self, stack: &NockStack, a: Noun, b: Noun) -> bool {
+        let s = self.slots[index(a.raw(), b.raw())].get();
+        if s.a != a.raw() || s.b != b.raw() || s.epoch != self.epoch.get() {
             return false;
         }
         s.depth == FAR || stack.ptr_stamp_valid(s.depth as usize, s.t)
     }
 
-    /// Remember that the allocated nouns `a` and `b` (raw words) are equal.
-    pub fn put(&self, stack: &NockStack, a: u64, b: u64) {
-        let depth = |raw: u64| {
-            let addr = raw & !(0b11 << 62);
-            if stack.in_stack(addr) {
-                stack.frame_depth_of(addr)
-            } else {
-                Some(FAR as usize)
-            }
+    /// Remember that the allocated nouns `a` and `b` are equal.
+    pub fn put(&self, stack: &NockStack, a: Noun, b: Noun) {
+        // The stamp of the younger frame holding one of them: the older one cannot change while it lives.
+        let depth = |n: Noun| {
+            stack
+                .in_stack(n.addr())
+                .then(|| stack.ptr_stamp_of(n.addr()).0)
         };
-        // An address in the stack but in no frame's allocations is not a noun to trust.
-        let (Some(da), Some(db)) = (depth(a), depth(b)) else {
-            return;
-        };
-        let younger = match (da == FAR as usize, db == FAR as usize) {
-            (true, true) => FAR,
-            (true, false) => db as u32,
-            (false, true) => da as u32,
-            (false, false) => da.max(db) as u32,
+        let younger = match (depth(a), depth(b)) {
+            (None, None) => FAR,
+            (Some(d), None) | (None, Some(d)) => d as u32,
+            (Some(da), Some(db)) => da.max(db) as u32,
         };
         let (_, t) = stack.ptr_stamp();
-        self.slots[index(a, b)].set(Slot {
-            a,
-            b,
+        self.slots[index(a.raw(), b.raw())].set(Slot {
+            a: a.raw(),
+            b: b.raw(),
             depth: younger,
             epoch: self.epoch.get(),
             t,
@@ -113,11 +107,11 @@ mod tests {
     fn entries_die_with_the_memory_they_describe() {
         let mut stack = NockStack::new(1 << 20).unwrap();
         let known = KnownPairs::default();
-        let old = T(&mut stack, &[D(1), D(2)]).unwrap().raw();
+        let old = T(&mut stack, &[D(1), D(2)]).unwrap();
         stack.push_frame().unwrap();
-        let young = T(&mut stack, &[D(1), D(2)]).unwrap().raw();
+        let young = T(&mut stack, &[D(1), D(2)]).unwrap();
         let mut heap = HeapAlloc::new();
-        let far = T(&mut heap, &[D(1), D(2)]).unwrap().raw();
+        let far = T(&mut heap, &[D(1), D(2)]).unwrap();
         known.put(&stack, old, young);
         known.put(&stack, far, old);
         assert!(known.get(&stack, old, young));
@@ -134,7 +128,7 @@ mod tests {
         stack.collect_top(&mut ()).unwrap();
         assert!(!known.get(&stack, far, old));
         // Pairs of nouns outside the stack live until the computation ends.
-        let far2 = T(&mut heap, &[D(1), D(2)]).unwrap().raw();
+        let far2 = T(&mut heap, &[D(1), D(2)]).unwrap();
         known.put(&stack, far, far2);
         assert!(known.get(&stack, far, far2));
         known.new_computation();

@@ -196,7 +196,7 @@ fn unify_walk(
             Step::Merge(x, y) => merge(stack, x, y),
             Step::Remember { a, b, from } => {
                 if let Some(k) = known.filter(|_| seen.walked - from >= KNOWN_MIN_PAIRS) {
-                    k.put(stack, a.raw(), b.raw());
+                    k.put(stack, a, b);
                 }
             }
             Step::Compare(x, y) => {
@@ -209,7 +209,7 @@ fn unify_walk(
                     None => {
                         let near_root = known.filter(|_| seen.walked <= KNOWN_NEAR_ROOT);
                         if let Some(k) = near_root {
-                            if k.get(stack, nx.raw(), ny.raw()) {
+                            if k.get(stack, nx, ny) {
                                 merge(stack, x, y);
                                 continue;
                             }
@@ -526,7 +526,7 @@ mod tests {
         let key = |s: &mut NockStack, n: Noun| T(s, &[D(1), n]).unwrap();
         let (mut a, mut b) = (key(&mut s, stored), key(&mut s, probe));
         assert!(unify_known(&s, &mut a, &mut b, &known));
-        assert!(known.get(&s, stored.raw(), probe.raw()));
+        assert!(known.get(&s, stored, probe));
         let (mut a, mut b) = (key(&mut s, stored), key(&mut s, probe));
         assert!(unify_known(&s, &mut a, &mut b, &known));
         s.pop_frame();
@@ -534,7 +534,7 @@ mod tests {
         s.pop_frame();
         s.push_frame().unwrap();
         let other = big(&mut s, 8);
-        assert!(!known.get(&s, stored.raw(), other.raw()));
+        assert!(!known.get(&s, stored, other));
         let (mut a, mut b) = (stored, other);
         assert!(!unify_known(&s, &mut a, &mut b, &known));
         s.pop_frame();
